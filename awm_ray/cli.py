@@ -1,0 +1,173 @@
+"""The `awm-ray` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from awm_ray.config import Config, load_config
+from awm_ray.loading import BUNDLED, DatasetUnavailable, DatasetWriter, load_scenarios
+from awm_ray.scenario import ScenarioError
+
+console = Console() if sys.stdout.isatty() else Console(width=120)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="awm-ray", description="Ray rollout farm for Agent World Model environments.")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-v info, -vv debug)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    validate = commands.add_parser(
+        "validate", help="build, host and call every endpoint of every scenario; write val_reports"
+    )
+    _data_args(validate)
+    validate.add_argument("--backend", choices=["subprocess", "inprocess"], help="override hosting.backend")
+    validate.add_argument("--concurrency", type=int, default=2, help="scenarios validated at once (default 2)")
+    validate.add_argument("--out", type=Path, help="write {summary, scenarios: [val_report...]} as JSON here")
+    validate.add_argument(
+        "--write-dataset", type=Path, metavar="DIR", help="write the dataset back in the arcee layout with val_report"
+    )
+    validate.set_defaults(run=_cmd_validate)
+
+    args = parser.parse_args(argv)
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.run(args)
+    except (DatasetUnavailable, ScenarioError, ValueError, OSError) as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        return 2
+
+
+def _data_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="a configs/*.yaml file (flags override it)")
+    parser.add_argument(
+        "--dataset", help=f"'{BUNDLED}' (default), a hub dataset name, a .jsonl/.parquet file, or a directory"
+    )
+    parser.add_argument("--split", help="dataset split (default train)")
+    parser.add_argument("--max-scenarios", type=int, help="load at most this many scenarios")
+    parser.add_argument("--filter", dest="scenario_filter", help="comma-separated scenario names or glob patterns")
+
+
+def _config(args: argparse.Namespace, **overrides: Any) -> Config:
+    return load_config(
+        args.config,
+        {
+            "data.dataset": args.dataset,
+            "data.split": args.split,
+            "data.max_scenarios": args.max_scenarios,
+            "data.scenario_filter": args.scenario_filter.split(",") if args.scenario_filter else None,
+            **overrides,
+        },
+    )
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from awm_ray.validate import Validator, summarize
+
+    config = _config(args, **{"hosting.backend": args.backend})
+    data = config.data
+    errors: list[ScenarioError] = []
+    scenarios = load_scenarios(data.dataset, data.split, data.max_scenarios, data.scenario_filter, errors)
+    reports: list[dict[str, Any]] = []
+    writer = DatasetWriter(args.write_dataset) if args.write_dataset else None
+
+    async def run() -> None:
+        validator = Validator(config.hosting)
+        columns = (TextColumn("validating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+                   TextColumn("{task.description}"))  # fmt: skip
+        try:
+            with Progress(*columns, console=console, transient=False) as progress:
+                bar = progress.add_task("", total=_count_hint(data.dataset, data.max_scenarios))
+                async for scenario, report in validator.validate_many(scenarios, args.concurrency):
+                    reports.append(report)
+                    if writer is not None:
+                        writer.write(replace(scenario, val_report=report))
+                    progress.update(bar, advance=1, description=f"{scenario.name}: {report['passed']}/{len(report['endpoints'])}")
+        finally:
+            validator.close()
+            if writer is not None:
+                writer.close()
+
+    asyncio.run(run())
+    summary = summarize(reports)
+    summary["bad_rows"] = [str(e) for e in errors]
+    _print_validation(reports, summary)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps({"summary": summary, "scenarios": reports}, indent=1, ensure_ascii=False))
+        console.print(f"report written to {args.out}")
+    if writer is not None:
+        console.print(f"dataset with val_report written to {args.write_dataset} ({len(writer.files)} file(s))")
+    return 0 if reports else 1
+
+
+def _count_hint(dataset: str, max_scenarios: int | None) -> int | None:
+    """Total for the progress bar when it is cheap to know (local JSON Lines)."""
+    from awm_ray.loading import BUNDLED_PATH
+
+    path = BUNDLED_PATH if dataset == BUNDLED else Path(dataset)
+    files = [path] if path.is_file() and path.suffix == ".jsonl" else []
+    if path.is_dir() and (path / "gen_envs.jsonl").is_file():
+        return None
+    if path.is_dir():
+        files = sorted(path.rglob("*.jsonl"))
+    if not files:
+        return max_scenarios
+    total = 0
+    for f in files:
+        with open(f, "rb") as fh:
+            total += sum(1 for line in fh if line.strip())
+    return min(total, max_scenarios) if max_scenarios else total
+
+
+def _print_validation(reports: list[dict[str, Any]], summary: dict[str, Any]) -> None:
+    table = Table(title="awm-ray validate")
+    table.add_column("scenario", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("endpoints ok", justify="right", no_wrap=True)
+    table.add_column("notes", overflow="fold")
+    for r in reports:
+        notes = []
+        if r["missing"]:
+            notes.append("missing " + ", ".join(r["missing"]))
+        if db_fail := len((r.get("database") or {}).get("failures") or []):
+            notes.append(f"{db_fail} db statement(s) failed")
+        if diffs := len(r.get("spec_mismatches") or []):
+            notes.append(f"{diffs} spec/app difference(s)")
+        failed = [e["operation_id"] for e in r["endpoints"] if not e["passed"]]
+        if failed:
+            notes.append("failed: " + ", ".join(failed[:5]) + (" ..." if len(failed) > 5 else ""))
+        if r.get("error"):
+            notes.append(r["error"].splitlines()[0][:120])
+        status_style = {"ok": "green", "failed": "red"}.get(r["status"], "yellow")
+        table.add_row(
+            r["scenario"], f"[{status_style}]{r['status']}[/]", f"{r['passed']}/{len(r['endpoints'])}", "; ".join(notes)
+        )
+    console.print(table)
+    by_status = ", ".join(f"{k} {v}" for k, v in summary["scenarios_by_status"].items())
+    console.print(
+        f"scenarios: {summary['scenarios']} ({by_status}); endpoints passed {summary['endpoints_passed']}, "
+        f"failed {summary['endpoints_failed']}; db statement failures {summary['db_statement_failures']}",
+        highlight=False,
+    )
+    if summary["failure_reasons"]:
+        console.print("failure reasons: " + "; ".join(f"{k} x{v}" for k, v in summary["failure_reasons"].items()), highlight=False)
+    if summary["bad_rows"]:
+        console.print(f"[yellow]{len(summary['bad_rows'])} unusable row(s):[/yellow]")
+        for line in summary["bad_rows"]:
+            console.print(f"  {line}", highlight=False)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""Run one scenario app under uvicorn on an inherited listening socket.
+
+Executed by path (`python _serve.py --app app.py --fd N`), so it needs only uvicorn, not awm_ray.
+It dies with its parent (PR_SET_PDEATHSIG) and never runs the app's `__main__` block.
+With `--create-schema` it only imports the app (whose import runs `create_all`) and exits.
+"""
+
+import argparse
+import ctypes
+import importlib.util
+import os
+import signal
+import socket
+import sys
+import traceback
+import warnings
+
+
+def _die_with_parent(expected_parent: int) -> None:
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != expected_parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _load_app(path: str):
+    spec = importlib.util.spec_from_file_location("awm_scenario_app", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    app = getattr(module, "app", None)
+    if app is None:
+        raise SystemExit(f"awm-ray: {path} defines no module-level `app`")
+    return app
+
+
+def _errors_keep_connection(app):
+    """Log an app exception and keep the connection open, as the in-process backend does.
+
+    Starlette has already sent the 500; uvicorn would otherwise close the keep-alive connection
+    without a `Connection: close`, and the client's next request on it would fail.
+    """
+
+    async def wrapped(scope, receive, send):
+        started = False
+
+        async def tracking_send(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await app(scope, receive, tracking_send)
+        except Exception:
+            if scope["type"] != "http":
+                raise
+            traceback.print_exc()
+            if not started:
+                headers = [(b"content-type", b"text/plain; charset=utf-8")]
+                await send({"type": "http.response.start", "status": 500, "headers": headers})
+                await send({"type": "http.response.body", "body": b"Internal Server Error"})
+
+    return wrapped
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--app", required=True)
+    parser.add_argument("--fd", type=int)
+    parser.add_argument("--parent", type=int, required=True)
+    parser.add_argument("--create-schema", action="store_true")
+    args = parser.parse_args()
+    _die_with_parent(args.parent)
+    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore", PendingDeprecationWarning)
+    warnings.simplefilter("ignore", UserWarning)
+    app = _load_app(args.app)
+    if args.create_schema:
+        return
+    import uvicorn
+
+    sock = socket.socket(fileno=args.fd)
+    config = uvicorn.Config(_errors_keep_connection(app), log_level="warning", access_log=False, timeout_keep_alive=600, lifespan="auto")
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+if __name__ == "__main__":
+    main()

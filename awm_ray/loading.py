@@ -1,0 +1,225 @@
+"""Where scenarios come from: the bundled set, a hub dataset, local files in either layout.
+
+Everything streams: rows are parsed one at a time, so 1,000 server codes are never held twice.
+A bad row is logged, added to `errors` and skipped; the rest still load.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import logging
+import os
+import socket
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from awm_ray.scenario import Scenario, ScenarioError, parse_scenario
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DATASET = "arcee-train/awm_1k_fixed_harness"
+BUNDLED = "bundled"
+BUNDLED_PATH = Path(__file__).parent / "data" / "bundled.jsonl"
+# AWM-1K file -> the columns it contributes to a row
+_AWM_FILES = {
+    "gen_envs.jsonl": ("full_code",),
+    "gen_db.jsonl": ("db_schema",),
+    "gen_sample.jsonl": ("sample_data",),
+    "gen_spec.jsonl": ("api_spec",),
+    "gen_tasks.jsonl": ("tasks",),
+}
+
+ScenarioFilter = str | Sequence[str] | Callable[[str], bool] | None
+
+
+class DatasetUnavailable(RuntimeError):
+    """The dataset cannot be reached or found; the message says what to do instead."""
+
+
+def load_scenarios(
+    dataset_name: str = DEFAULT_DATASET,
+    split: str = "train",
+    max_scenarios: int | None = None,
+    scenario_filter: ScenarioFilter = None,
+    errors: list[ScenarioError] | None = None,
+) -> Iterator[Scenario]:
+    """Yield scenarios from `dataset_name`: "bundled", a local file/directory, or a hub dataset.
+
+    `scenario_filter` keeps scenarios by name: a list of names or glob patterns, a comma-separated
+    string of them, or a predicate. Rows that fail to parse are appended to `errors` (if given).
+    """
+    keep = _name_filter(scenario_filter)
+    rows = _rows(dataset_name, split, keep)
+    count = 0
+    for row in rows:
+        if max_scenarios is not None and count >= max_scenarios:
+            break
+        name = row.get("scenario", row.get("name")) if isinstance(row, Mapping) else None
+        if isinstance(name, str) and not keep(name.strip()):
+            continue
+        try:
+            if isinstance(row, Mapping) and "__error__" in row:
+                raise ScenarioError(name, "<row>", row["__error__"])
+            scenario = parse_scenario(row)
+        except ScenarioError as exc:
+            log.warning("skipping a row of %s: %s", dataset_name, exc)
+            if errors is not None:
+                errors.append(exc)
+            continue
+        count += 1
+        yield scenario
+
+
+class DatasetWriter:
+    """Writes scenarios in the arcee layout as JSON Lines shards `scenarios-00000.jsonl`, ..."""
+
+    def __init__(self, out_dir: str | Path, shard_size: int = 250):
+        self.out_dir = Path(out_dir)
+        self.shard_size = shard_size
+        self.files: list[Path] = []
+        self._count = 0
+        self._fh: Any = None
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+
+    def write(self, scenario: Scenario) -> None:
+        if self._count % self.shard_size == 0:
+            self.close()
+            self.files.append(self.out_dir / f"scenarios-{self._count // self.shard_size:05d}.jsonl")
+            self._fh = open(self.files[-1], "w", encoding="utf-8")
+        self._fh.write(json.dumps(scenario.to_row(), ensure_ascii=False) + "\n")
+        self._count += 1
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+    def __enter__(self) -> DatasetWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def write_dataset(scenarios: Iterable[Scenario], out_dir: str | Path, shard_size: int = 250) -> list[Path]:
+    """Write scenarios in the arcee layout; returns the shard files."""
+    with DatasetWriter(out_dir, shard_size) as writer:
+        for scenario in scenarios:
+            writer.write(scenario)
+    return writer.files
+
+
+def _name_filter(scenario_filter: ScenarioFilter) -> Callable[[str], bool]:
+    if scenario_filter is None:
+        return lambda name: True
+    if callable(scenario_filter):
+        return scenario_filter
+    patterns = scenario_filter.split(",") if isinstance(scenario_filter, str) else list(scenario_filter)
+    patterns = [p.strip() for p in patterns if p and p.strip()]
+    return lambda name: any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def _rows(dataset_name: str, split: str, keep: Callable[[str], bool]) -> Iterator[Mapping[str, Any]]:
+    if dataset_name == BUNDLED:
+        return _jsonl_rows([BUNDLED_PATH])
+    path = Path(dataset_name).expanduser()
+    if path.is_file():
+        return _file_rows(path)
+    if path.is_dir():
+        if any((path / name).is_file() for name in _AWM_FILES):
+            return _awm_rows(path, keep)
+        files = sorted(p for p in path.rglob("*") if p.suffix in (".jsonl", ".json", ".parquet") and p.is_file())
+        if not files:
+            raise DatasetUnavailable(f"{path}: no .jsonl, .json or .parquet files, and no gen_*.jsonl (AWM-1K layout)")
+        return (row for f in files for row in _file_rows(f))
+    if os.sep in dataset_name and (dataset_name.startswith((".", "/", "~")) or dataset_name.count("/") != 1):
+        raise DatasetUnavailable(f"{dataset_name}: no such file or directory")
+    return _hub_rows(dataset_name, split)
+
+
+def _file_rows(path: Path) -> Iterator[Mapping[str, Any]]:
+    if path.suffix == ".parquet":
+        return _hf_rows("parquet", split="train", data_files=str(path))
+    if path.suffix in (".jsonl", ".json"):
+        return _jsonl_rows([path])
+    raise DatasetUnavailable(f"{path}: expected a .jsonl, .json or .parquet file")
+
+
+def _jsonl_rows(paths: Iterable[Path]) -> Iterator[Mapping[str, Any]]:
+    for path in paths:
+        with open(path, encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError as exc:
+                    yield {"scenario": f"{path.name}:{lineno}", "__error__": f"line is not valid JSON: {exc.msg}"}
+
+
+def _awm_rows(root: Path, keep: Callable[[str], bool]) -> Iterator[Mapping[str, Any]]:
+    """Join AWM-1K's per-stage files on `scenario`, holding only byte offsets in memory."""
+    offsets: dict[str, dict[str, int]] = {}
+    for filename in _AWM_FILES:
+        path = root / filename
+        if not path.is_file():
+            continue
+        with open(path, "rb") as fh:
+            while True:
+                pos = fh.tell()
+                line = fh.readline()
+                if not line:
+                    break
+                try:
+                    name = json.loads(line).get("scenario")
+                except (json.JSONDecodeError, AttributeError):
+                    log.warning("%s: unreadable line at byte %d skipped", path, pos)
+                    continue
+                if isinstance(name, str) and keep(name):
+                    offsets.setdefault(name, {}).setdefault(filename, pos)
+    for name, files in offsets.items():
+        row: dict[str, Any] = {"scenario": name}
+        for filename, pos in files.items():
+            with open(root / filename, "rb") as fh:
+                fh.seek(pos)
+                record = json.loads(fh.readline())
+            row.update({col: record.get(col) for col in _AWM_FILES[filename] if col in record})
+        yield row
+
+
+def _hub_rows(name: str, split: str) -> Iterator[Mapping[str, Any]]:
+    offline = os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("HF_DATASETS_OFFLINE") == "1"
+    if not offline:
+        _check_hub_reachable(name)
+    return _hf_rows(name, split=split)
+
+
+def _check_hub_reachable(name: str, timeout_s: float = 3.0) -> None:
+    from huggingface_hub import constants
+
+    url = urlparse(constants.ENDPOINT)
+    host, port = url.hostname or "huggingface.co", url.port or (443 if url.scheme == "https" else 80)
+    try:
+        socket.create_connection((host, port), timeout=timeout_s).close()
+    except OSError as exc:
+        raise DatasetUnavailable(
+            f"cannot reach the Hugging Face hub at {host}:{port} to load {name!r} ({exc}). "
+            "Pass a local dataset instead: a directory or .jsonl/.parquet file in the arcee layout, "
+            "a directory of AWM-1K gen_*.jsonl files, or 'bundled' "
+            "(e.g. `awm-ray validate --dataset path/to/data`, or load_environment(dataset_name='bundled'))."
+        ) from None
+
+
+def _hf_rows(path: str, **kwargs: Any) -> Iterator[Mapping[str, Any]]:
+    import datasets
+
+    try:
+        stream = datasets.load_dataset(path, streaming=True, **kwargs)
+        yield from stream
+    except DatasetUnavailable:
+        raise
+    except Exception as exc:
+        raise DatasetUnavailable(f"could not load dataset {path!r}: {type(exc).__name__}: {exc}") from exc

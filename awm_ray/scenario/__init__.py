@@ -1,0 +1,28 @@
+"""The Scenario layer: pure parsing, tools, tasks and database building (no Ray, no processes)."""
+
+from awm_ray.scenario.database import BuildReport, build_database, content_checksum, restore
+from awm_ray.scenario.model import Scenario, ScenarioError, parse_scenario
+from awm_ray.scenario.openapi import spec_from_openapi, spec_mismatches
+from awm_ray.scenario.tasks import Task, passed_operations, sample_tasks
+from awm_ray.scenario.tools import HttpRequest, HttpResponse, Tool, ToolCallError, Toolset, tools_from_spec
+
+__all__ = [
+    "BuildReport",
+    "HttpRequest",
+    "HttpResponse",
+    "Scenario",
+    "ScenarioError",
+    "Task",
+    "Tool",
+    "ToolCallError",
+    "Toolset",
+    "build_database",
+    "content_checksum",
+    "parse_scenario",
+    "passed_operations",
+    "restore",
+    "sample_tasks",
+    "spec_from_openapi",
+    "spec_mismatches",
+    "tools_from_spec",
+]

@@ -1,0 +1,177 @@
+"""Validate scenarios: build the DB, host the app, call every endpoint on a fresh reset.
+
+The result per scenario is its `val_report` (schema in the README, "val_report"), the format the
+task sampler reads. A scenario missing parts is validated as far as its parts allow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from awm_ray.config import HostingConfig
+from awm_ray.hosting import Backend, BackendError, Slot, SlotUnusable, TemplateStore, make_backend
+from awm_ray.scenario import Scenario, ScenarioError, spec_from_openapi, spec_mismatches
+
+log = logging.getLogger(__name__)
+
+REPORT_FORMAT = "awm-ray/val_report/v1"
+_ROUTING_MISSES = {(404, '{"detail":"Not Found"}'), (405, '{"detail":"Method Not Allowed"}')}
+
+
+class Validator:
+    """Validates scenarios one backend, one work directory; close() removes what it made."""
+
+    def __init__(self, hosting: HostingConfig | None = None, backend: Backend | None = None):
+        self.hosting = hosting or HostingConfig()
+        self.backend = backend or make_backend(self.hosting)
+        self._own_root = self.hosting.workdir is None
+        self.root = Path(tempfile.mkdtemp(prefix="awm-ray-validate-")) if self._own_root else Path(self.hosting.workdir)
+        self.templates = TemplateStore(self.root / "templates", self.backend, self.hosting.start_timeout_s)
+        self._count = 0
+
+    async def validate(self, scenario: Scenario) -> dict[str, Any]:
+        """The val_report of one scenario; never raises for the scenario's own faults."""
+        started = time.perf_counter()
+        report: dict[str, Any] = {
+            "format": REPORT_FORMAT,
+            "scenario": scenario.name,
+            "status": "ok",
+            "missing": list(scenario.missing),
+            "notes": [],
+            "backend": self.backend.name,
+            "tool_source": None,
+            "database": None,
+            "spec_mismatches": [],
+            "endpoints": [],
+            "passed": 0,
+            "failed": 0,
+            "error": None,
+        }
+        try:
+            await self._validate_into(scenario, report)
+        except (BackendError, ScenarioError, SlotUnusable) as exc:
+            report["status"], report["error"] = "failed", str(exc)
+        except Exception as exc:  # a bug of ours must not stop the other scenarios
+            log.exception("validating %s crashed", scenario.name)
+            report["status"], report["error"] = "failed", f"internal error: {type(exc).__name__}: {exc}"
+        report["passed"] = sum(1 for e in report["endpoints"] if e["passed"])
+        report["failed"] = len(report["endpoints"]) - report["passed"]
+        report["seconds"] = round(time.perf_counter() - started, 3)
+        report["validated_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        return report
+
+    async def _validate_into(self, scenario: Scenario, report: dict[str, Any]) -> None:
+        if scenario.db_schema is None and scenario.code is None:
+            report["status"], report["error"] = "incomplete", "no db schema and no server code: nothing to build or host"
+            return
+        template = await self.templates.get(scenario)
+        report["database"] = template.report.to_dict()
+        if template.report.schema_from_app:
+            report["notes"].append("no db schema: tables created by the app's own ORM")
+        if scenario.code is None:
+            report["status"], report["error"] = "incomplete", "no server code (env): database built, endpoints not checked"
+            return
+        self._count += 1
+        slot = Slot(
+            scenario, self.backend, template, self.root / "slots" / f"{self._count:06d}",
+            self.hosting.call_timeout_s, self.hosting.max_response_chars, self.hosting.max_argument_bytes,
+        )  # fmt: skip
+        await slot.start()
+        try:
+            assert slot.app is not None and slot.tools is not None
+            report["tool_source"] = slot.tool_source
+            if scenario.spec is None:
+                report["notes"].append("no spec: tools taken from the app's OpenAPI document")
+            else:
+                app_spec = spec_from_openapi(await slot.app.openapi())
+                report["spec_mismatches"] = spec_mismatches(scenario.spec, app_spec)
+            for tool in slot.tools.values():
+                await slot.reset()
+                result = await slot.call(tool.name, tool.example_arguments())
+                body = result.text.split("\n", 1)[1] if "\n" in result.text else ""
+                routing_miss = (result.status, body.strip()) in _ROUTING_MISSES
+                error = result.error or (None if result.ok else f"HTTP {result.status}")
+                if routing_miss:
+                    error = f"routing {result.status}: the app has no route for {tool.method} {tool.path}"
+                report["endpoints"].append(
+                    {
+                        "operation_id": tool.operation_id,
+                        "tool": tool.name,
+                        "method": tool.method,
+                        "path": tool.path,
+                        "status": result.status,
+                        "passed": result.ok,
+                        "error": error,
+                        "detail": None if result.ok else result.text[:300],
+                        "latency_ms": round(result.elapsed_ms, 2),
+                    }
+                )
+                if result.error == "server_gone":
+                    report["status"], report["error"] = "failed", "the server died during validation"
+                    break
+            await slot.reset()
+        finally:
+            await slot.close()
+
+    async def validate_many(self, scenarios: Iterable[Scenario], concurrency: int = 2) -> AsyncIterator[tuple[Scenario, dict]]:
+        """Validate a stream of scenarios, `concurrency` at a time, yielding in input order."""
+        window: collections.deque[tuple[Scenario, asyncio.Task]] = collections.deque()
+        try:
+            for scenario in scenarios:
+                window.append((scenario, asyncio.ensure_future(self.validate(scenario))))
+                if len(window) >= max(1, concurrency):
+                    done, task = window.popleft()
+                    yield done, await task
+            while window:
+                done, task = window.popleft()
+                yield done, await task
+        finally:
+            for _, task in window:
+                task.cancel()
+            if window:
+                await asyncio.gather(*(t for _, t in window), return_exceptions=True)
+
+    def close(self) -> None:
+        self.backend.close()
+        if self._own_root:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+def summarize(reports: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Totals over many val_reports: scenarios by status, endpoints passed/failed, failure reasons."""
+    scenarios: collections.Counter[str] = collections.Counter()
+    reasons: collections.Counter[str] = collections.Counter()
+    passed = failed = db_failures = mismatches = 0
+    missing: dict[str, list[str]] = {}
+    for r in reports:
+        scenarios[r["status"]] += 1
+        passed += r["passed"]
+        failed += r["failed"]
+        db_failures += len((r.get("database") or {}).get("failures") or [])
+        mismatches += len(r.get("spec_mismatches") or [])
+        if r.get("missing"):
+            missing[r["scenario"]] = r["missing"]
+        if r.get("error"):
+            reasons[f"scenario: {r['error'].splitlines()[0][:100]}"] += 1
+        for e in r["endpoints"]:
+            if not e["passed"]:
+                reasons[(e["error"] or "failed").split(":")[0]] += 1
+    return {
+        "scenarios": sum(scenarios.values()),
+        "scenarios_by_status": dict(scenarios),
+        "endpoints_passed": passed,
+        "endpoints_failed": failed,
+        "db_statement_failures": db_failures,
+        "spec_mismatches": mismatches,
+        "missing_parts": missing,
+        "failure_reasons": dict(reasons.most_common()),
+    }
