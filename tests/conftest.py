@@ -1,0 +1,66 @@
+"""Shared fixtures: real AWM sample rows, the bundled data, and a leak check over the whole suite."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import psutil
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO.parent / "shared" / "awm_samples"
+SERVE_MARK = "_serve.py"
+
+
+def sample_rows() -> dict[str, dict]:
+    """The AWM-1K sample files joined on `scenario` (upstream column names)."""
+    rows: dict[str, dict] = {}
+    for name in ("gen_envs", "gen_db", "gen_sample", "gen_spec", "gen_tasks"):
+        for line in (SAMPLES / f"{name}.jsonl").read_text().splitlines():
+            record = json.loads(line)
+            rows.setdefault(record["scenario"], {}).update(record)
+    return rows
+
+
+@pytest.fixture(scope="session")
+def samples_dir() -> Path:
+    if not SAMPLES.is_dir():
+        pytest.fail(f"the AWM sample rows are expected at {SAMPLES}")
+    return SAMPLES
+
+
+@pytest.fixture(scope="session")
+def awm_rows(samples_dir: Path) -> dict[str, dict]:
+    return sample_rows()
+
+
+def our_servers() -> list[psutil.Process]:
+    """Scenario server processes started by this test process (directly or not)."""
+    found = []
+    for proc in psutil.Process(os.getpid()).children(recursive=True):
+        try:
+            if any(SERVE_MARK in part for part in proc.cmdline()):
+                found.append(proc)
+        except psutil.Error:
+            continue
+    return found
+
+
+def listening_ports(pid: int) -> set[int]:
+    try:
+        return {c.laddr.port for c in psutil.Process(pid).net_connections("tcp") if c.status == psutil.CONN_LISTEN}
+    except psutil.Error:
+        return set()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_leaks_after_suite():
+    """After every test: no scenario server of ours alive, no listening socket left in this process."""
+    before = listening_ports(os.getpid())
+    yield
+    leftovers = our_servers()
+    ports = listening_ports(os.getpid()) - before
+    assert not leftovers, f"scenario servers left running: {[p.pid for p in leftovers]}"
+    assert not ports, f"listening ports left open by the suite: {sorted(ports)}"
