@@ -58,11 +58,55 @@ class DataConfig(_Strict):
     )
 
 
+class FarmConfig(_Strict):
+    """The Ray farm: worker actors that own slots, and the scheduler that leases them."""
+
+    address: str | None = Field(
+        None, description="Ray cluster address ('auto', 'ray://host:10001', ...); null starts or joins a local Ray."
+    )
+    namespace: str = Field("awm-ray", description="Ray namespace of the farm's named actors.")
+    name: str = Field("awm-ray-farm", description="Name of the scheduler actor; clients connect to it by name.")
+    workers_per_node: int | None = Field(
+        None, ge=1, description="Worker actors per node; null = one per CPU of the node (at least 1)."
+    )
+    slots_per_worker: int | None = Field(
+        None, ge=1, description="Slots a worker may hold at once; null = sized from node memory and backend."
+    )
+    memory_fraction: float = Field(
+        0.5, gt=0, le=0.9, description="Share of a node's memory the automatic slots_per_worker may plan for."
+    )
+    worker_num_cpus: float = Field(0.0, ge=0, description="CPUs Ray reserves for each worker actor.")
+    worker_max_restarts: int = Field(-1, ge=-1, description="Times Ray restarts a dead worker (-1 = always).")
+    lease_ttl_s: float = Field(
+        600.0, gt=0, description="A lease with no call or renewal for this long expires and its slot is reset."
+    )
+    lease_timeout_s: float = Field(
+        120.0, gt=0, description="How long a lease request may wait for a free slot before failing."
+    )
+    max_queue: int = Field(10_000, ge=0, description="Lease requests that may wait at once; more fail at once.")
+    heartbeat_s: float = Field(
+        1.0, gt=0, description="Period of the scheduler's worker check (liveness, expiry, inventory)."
+    )
+    worker_dead_after_s: float = Field(
+        30.0, gt=0, description="A worker that has not answered for this long is replaced (if its node lives)."
+    )
+
+
+class GatewayConfig(_Strict):
+    """The HTTP gateway for processes that are not Ray drivers."""
+
+    host: str = Field("127.0.0.1", description="Address to bind; anything but loopback needs allow_remote.")
+    port: int = Field(8765, ge=0, le=65535, description="Port to bind (0 = any free port).")
+    allow_remote: bool = Field(False, description="Allow binding a non-loopback address.")
+
+
 class Config(_Strict):
     """Top-level awm-ray configuration."""
 
     hosting: HostingConfig = Field(default_factory=HostingConfig, description="Scenario servers on one machine.")
     data: DataConfig = Field(default_factory=DataConfig, description="Which scenarios to load.")
+    farm: FarmConfig = Field(default_factory=FarmConfig, description="Ray workers, scheduler and leases.")
+    gateway: GatewayConfig = Field(default_factory=GatewayConfig, description="HTTP access to the farm.")
 
 
 def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Config:

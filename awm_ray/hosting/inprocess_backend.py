@@ -89,7 +89,8 @@ class InProcessBackend(Backend):
     name = "inprocess"
 
     async def start(self, scenario: Scenario, db_path: Path, workdir: Path) -> InProcessApp:
-        return InProcessApp(import_app_module(scenario, db_path))
+        # importing runs the scenario's module code: off the event loop, so other slots keep serving
+        return InProcessApp(await asyncio.to_thread(import_app_module, scenario, db_path))
 
     async def create_schema(self, scenario: Scenario, db_path: Path, workdir: Path, timeout_s: float) -> None:
         module = await asyncio.to_thread(import_app_module, scenario, db_path)

@@ -1,0 +1,16 @@
+"""The farm: Ray worker actors own warm slots; a scheduler actor leases them to episodes."""
+
+from awm_ray.farm.client import Episode, Farm, SyncEpisode, SyncFarm
+from awm_ray.farm.errors import FarmError, LeaseLost, LeaseTimeout, ScenarioUnavailable, UnknownScenario
+
+__all__ = [
+    "Episode",
+    "Farm",
+    "FarmError",
+    "LeaseLost",
+    "LeaseTimeout",
+    "ScenarioUnavailable",
+    "SyncEpisode",
+    "SyncFarm",
+    "UnknownScenario",
+]

@@ -1,0 +1,304 @@
+"""The farm's client API: start or connect, lease an episode, call tools, release.
+
+```python
+farm = Farm.start(config)                      # local Ray, or Farm.connect("auto")
+async with farm.lease("bookstore_1") as ep:    # a clean, verified slot of the scenario
+    result = await ep.call("search_books", '{"query": "dune"}')
+    print(result.text)                         # "HTTP 200 OK\\n{...}"
+farm.shutdown()
+```
+
+`farm.sync` offers the same for scripts without an event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Coroutine, Iterable
+from typing import Any, TypeVar
+
+import ray
+
+from awm_ray.config import Config, FarmConfig
+from awm_ray.farm.errors import LeaseLost
+from awm_ray.farm.scheduler import FarmScheduler
+from awm_ray.hosting import CallResult
+from awm_ray.scenario import Scenario
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_ADD_BATCH = 64
+
+
+class Episode:
+    """One lease: a slot of one scenario, held until `release()` (or the context manager exits)."""
+
+    def __init__(self, farm: Farm, grant: dict[str, Any]):
+        self._farm = farm
+        self.lease_id: str = grant["lease_id"]
+        self._token: str = grant["token"]
+        self._worker = grant["worker"]
+        self.scenario: str = grant["scenario"]
+        self.worker_id: str = grant["worker_id"]
+        self.node_id: str = grant["node_id"]
+        self.tools: list[dict[str, Any]] = grant["tools"]
+        self.released = False
+
+    async def call(self, tool: str, arguments: str | dict | None = None) -> CallResult:
+        """Run one tool call. The model's mistakes and the app's errors come back as text in the
+        result; a lease that ended (expiry, dead server, worker or node) raises `LeaseLost`."""
+        if self.released:
+            raise LeaseLost(f"lease {self.lease_id} was released")
+        try:
+            return await self._worker.call.remote(self.lease_id, self._token, tool, arguments)
+        except LeaseLost:
+            raise
+        except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError) as exc:
+            raise LeaseLost(f"lease {self.lease_id}: its worker {self.worker_id} died ({type(exc).__name__})") from None
+
+    async def renew(self) -> None:
+        """Keep the lease alive through a long pause between calls (each call renews it too)."""
+        try:
+            await self._worker.renew.remote(self.lease_id, self._token)
+        except LeaseLost:
+            raise
+        except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError) as exc:
+            raise LeaseLost(f"lease {self.lease_id}: its worker {self.worker_id} died ({type(exc).__name__})") from None
+
+    async def release(self) -> None:
+        """Give the slot back (it is reset in the background). Safe to call twice."""
+        if self.released:
+            return
+        self.released = True
+        try:
+            await self._farm._scheduler.release.remote(self.lease_id, self._token)
+        except ray.exceptions.RayError as exc:
+            log.warning("releasing lease %s failed: %s", self.lease_id, exc)
+
+    async def __aenter__(self) -> Episode:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.release()
+
+    def __repr__(self) -> str:
+        return f"Episode({self.scenario!r}, lease={self.lease_id[:8]}, worker={self.worker_id})"
+
+
+class _LeaseRequest:
+    """`await farm.lease(x)` gives an Episode; `async with farm.lease(x) as ep` also releases it."""
+
+    def __init__(self, farm: Farm, scenario: str, timeout_s: float | None):
+        self._farm, self._scenario, self._timeout_s = farm, scenario, timeout_s
+        self._episode: Episode | None = None
+
+    async def _get(self) -> Episode:
+        grant = await self._farm._scheduler.lease.remote(self._scenario, self._timeout_s)
+        return Episode(self._farm, grant)
+
+    def __await__(self):
+        return self._get().__await__()
+
+    async def __aenter__(self) -> Episode:
+        self._episode = await self._get()
+        return self._episode
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._episode is not None:
+            await self._episode.release()
+
+
+class Farm:
+    """A handle on a running farm (a named scheduler actor and its workers)."""
+
+    def __init__(self, scheduler: Any, config: Config, owns_farm: bool, owns_ray: bool):
+        self._scheduler = scheduler
+        self.config = config
+        self._owns_farm = owns_farm
+        self._owns_ray = owns_ray
+        self._sync: SyncFarm | None = None
+
+    # ---- start / connect / stop -----------------------------------------------------------
+
+    @classmethod
+    def start(
+        cls, config: Config | FarmConfig | None = None, scenarios: Iterable[Scenario] | None = None
+    ) -> Farm:
+        """Start a farm (and a local Ray if none is running) with the config's scenarios
+        (`config.data`, the bundled ones by default) or the given ones."""
+        config = _as_config(config)
+        owns_ray = _init_ray(config.farm)
+        actor = ray.remote(FarmScheduler).options(
+            name=config.farm.name, namespace=config.farm.namespace, num_cpus=0, max_concurrency=100_000
+        )
+        try:
+            scheduler = actor.remote(config.farm.model_dump(mode="json"), config.hosting.model_dump(mode="json"))
+        except ValueError as exc:
+            if owns_ray:
+                ray.shutdown()
+            raise RuntimeError(
+                f"a farm named {config.farm.name!r} already runs in namespace {config.farm.namespace!r}: "
+                "use Farm.connect(), or set farm.name to start another"
+            ) from exc
+        farm = cls(scheduler, config, owns_farm=True, owns_ray=owns_ray)
+        try:
+            ray.get(scheduler.start.remote())
+            if scenarios is None:
+                from awm_ray.loading import load_scenarios
+
+                data = config.data
+                scenarios = load_scenarios(data.dataset, data.split, data.max_scenarios, data.scenario_filter)
+            farm.add_scenarios(scenarios)
+        except BaseException:
+            farm.shutdown()
+            raise
+        return farm
+
+    @classmethod
+    def connect(cls, address: str | None = "auto", config: Config | FarmConfig | None = None) -> Farm:
+        """Attach to a farm that runs on the Ray cluster at `address`."""
+        config = _as_config(config)
+        if address is not None:
+            config.farm.address = address
+        owns_ray = _init_ray(config.farm)
+        try:
+            scheduler = ray.get_actor(config.farm.name, namespace=config.farm.namespace)
+        except ValueError:
+            if owns_ray:
+                ray.shutdown()
+            raise RuntimeError(
+                f"no farm named {config.farm.name!r} in namespace {config.farm.namespace!r} on this Ray cluster; "
+                "start one with `awm-ray farm up`"
+            ) from None
+        return cls(scheduler, config, owns_farm=False, owns_ray=owns_ray)
+
+    def shutdown(self) -> None:
+        """Stop the farm (if this handle started it): every server, port and temp file goes."""
+        if self._sync is not None:
+            self._sync.close()
+        if self._owns_farm:
+            try:
+                ray.get(self._scheduler.shutdown.remote(), timeout=120)
+            except ray.exceptions.RayError as exc:
+                log.warning("farm shutdown: %s", exc)
+            ray.kill(self._scheduler, no_restart=True)
+            self._owns_farm = False
+        if self._owns_ray:
+            ray.shutdown()
+            self._owns_ray = False
+
+    # ---- scenarios ------------------------------------------------------------------------
+
+    def add_scenarios(self, scenarios: Iterable[Scenario]) -> int:
+        """Register scenarios (streamed in batches); returns how many the farm knows."""
+        batch: list[Scenario] = []
+        known = 0
+        for scenario in scenarios:
+            batch.append(scenario)
+            if len(batch) >= _ADD_BATCH:
+                known = ray.get(self._scheduler.add_scenarios.remote(batch))
+                batch = []
+        if batch or not known:
+            known = ray.get(self._scheduler.add_scenarios.remote(batch))
+        return known
+
+    def scenario_names(self) -> list[str]:
+        return ray.get(self._scheduler.scenario_names.remote())
+
+    # ---- async API ------------------------------------------------------------------------
+
+    def lease(self, scenario: str, timeout_s: float | None = None) -> _LeaseRequest:
+        """A lease on a clean slot of `scenario`: `await` it, or use it as an async context manager."""
+        return _LeaseRequest(self, scenario, timeout_s)
+
+    async def prewarm(self, scenarios: Iterable[str], per_scenario: int = 1) -> int:
+        return await self._scheduler.prewarm.remote(list(scenarios), per_scenario)
+
+    async def stats(self) -> dict[str, Any]:
+        return await self._scheduler.stats.remote()
+
+    @property
+    def sync(self) -> SyncFarm:
+        """The same API for synchronous code."""
+        if self._sync is None:
+            self._sync = SyncFarm(self)
+        return self._sync
+
+    def __enter__(self) -> Farm:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+
+class SyncEpisode:
+    def __init__(self, runner: SyncFarm, episode: Episode):
+        self._runner, self.episode = runner, episode
+        self.tools, self.scenario, self.lease_id = episode.tools, episode.scenario, episode.lease_id
+
+    def call(self, tool: str, arguments: str | dict | None = None) -> CallResult:
+        return self._runner.run(self.episode.call(tool, arguments))
+
+    def renew(self) -> None:
+        self._runner.run(self.episode.renew())
+
+    def release(self) -> None:
+        self._runner.run(self.episode.release())
+
+    def __enter__(self) -> SyncEpisode:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+class SyncFarm:
+    """Runs the async API on a private event loop thread."""
+
+    def __init__(self, farm: Farm):
+        self._farm = farm
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="awm-ray-sync", daemon=True)
+        self._thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    def lease(self, scenario: str, timeout_s: float | None = None) -> SyncEpisode:
+        return SyncEpisode(self, self.run(self._farm.lease(scenario, timeout_s)._get()))
+
+    def prewarm(self, scenarios: Iterable[str], per_scenario: int = 1) -> int:
+        return self.run(self._farm.prewarm(scenarios, per_scenario))
+
+    def stats(self) -> dict[str, Any]:
+        return self.run(self._farm.stats())
+
+    def close(self) -> None:
+        if self._loop.is_running():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(5)
+
+
+def _as_config(config: Config | FarmConfig | None) -> Config:
+    if config is None:
+        return Config()
+    if isinstance(config, FarmConfig):
+        return Config(farm=config)
+    return config.model_copy(deep=True)
+
+
+def _init_ray(farm: FarmConfig) -> bool:
+    """Initialise Ray unless it already is; True if we did (and so shut it down later)."""
+    if ray.is_initialized():
+        return False
+    ray.init(
+        address=farm.address,
+        namespace=farm.namespace,
+        ignore_reinit_error=True,
+        log_to_driver=False,
+        include_dashboard=False,
+        configure_logging=False,
+    )
+    return True

@@ -1,0 +1,444 @@
+"""The scheduler actor: grants leases, places them on workers, queues, and notices deaths.
+
+Placement: a worker with a warm idle slot of the scenario first; else the least-loaded worker
+with room, on the least-loaded node; else the request waits in a bounded FIFO queue. Calls do not
+pass through here: a grant names the worker, and the caller talks to it with the lease's token.
+A periodic sweep asks every worker for a heartbeat: leases a worker ended (expiry, dead server)
+are forgotten, a worker that died or restarted loses its leases, and nodes without workers get them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import secrets
+import shutil
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+from awm_ray.config import FarmConfig, HostingConfig
+from awm_ray.farm.errors import LeaseTimeout, UnknownScenario
+from awm_ray.farm.metrics import SchedulerMetrics
+from awm_ray.farm.worker import FarmWorker
+from awm_ray.hosting.pool import PoolFull
+from awm_ray.scenario import Scenario
+
+log = logging.getLogger(__name__)
+
+# Approximate resident memory of one slot, for sizing slots_per_worker from node memory.
+SLOT_MB = {"subprocess": 70, "inprocess": 8}
+SLOT_CAP = {"subprocess": 256, "inprocess": 2000}
+
+
+@dataclass(eq=False)
+class _Worker:
+    worker_id: str
+    handle: Any
+    node_id: str
+    max_slots: int
+    incarnation: str | None = None
+    alive: bool = False
+    last_seen: float = field(default_factory=time.monotonic)
+    size: int = 0
+    leases: set[str] = field(default_factory=set)
+    warm: collections.Counter = field(default_factory=collections.Counter)
+    version: int = 0
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def room(self) -> bool:
+        return self.alive and len(self.leases) < self.max_slots
+
+
+@dataclass(eq=False)
+class _Lease:
+    lease_id: str
+    token: str
+    scenario: str
+    worker: _Worker
+    confirmed_at: float | None = None
+
+
+def slots_per_worker(farm: FarmConfig, backend: str, node_memory_bytes: float, workers: int) -> int:
+    if farm.slots_per_worker:
+        return farm.slots_per_worker
+    budget_mb = node_memory_bytes / 2**20 * farm.memory_fraction / max(1, workers)
+    return int(max(4, min(SLOT_CAP[backend], budget_mb // SLOT_MB[backend])))
+
+
+class FarmScheduler:
+    """Leases slots of named scenarios on a set of `FarmWorker` actors it creates and watches."""
+
+    def __init__(self, farm: dict, hosting: dict):
+        self.farm = FarmConfig.model_validate(farm)
+        self.hosting = HostingConfig.model_validate(hosting)
+        self.farm_id = uuid.uuid4().hex[:12]
+        base = Path(self.hosting.workdir) if self.hosting.workdir else Path(tempfile.gettempdir())
+        self.root = str(base / f"awm-ray-{self.farm_id}")
+        self._workers: list[_Worker] = []
+        self._leases: dict[str, _Lease] = {}
+        self._catalog: dict[str, ray.ObjectRef] = {}
+        self._waiters: collections.deque[asyncio.Future] = collections.deque()
+        self._next_worker = 0
+        self._sweeper: asyncio.Task | None = None
+        self._closed = False
+        self.granted = 0
+        self.lost = 0
+        self.timeouts = 0
+        self.lease_ms: collections.deque[float] = collections.deque(maxlen=4096)
+        self.metrics = SchedulerMetrics()
+
+    # ---- life cycle -----------------------------------------------------------------------
+
+    async def start(self) -> dict[str, Any]:
+        await self._ensure_workers()
+        if not self._workers:
+            raise RuntimeError("no alive Ray node to place farm workers on")
+        infos = await asyncio.gather(*(self._first_beat(w) for w in self._workers))
+        self._sweeper = asyncio.ensure_future(self._sweep_forever())
+        return {"farm_id": self.farm_id, "workers": infos, "root": self.root}
+
+    async def shutdown(self) -> None:
+        self._closed = True
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        for fut in self._waiters:
+            if not fut.done():
+                fut.set_exception(LeaseTimeout("the farm is shutting down"))
+        await asyncio.gather(
+            *(asyncio.wait_for(w.handle.shutdown.remote(), 60) for w in self._workers), return_exceptions=True
+        )
+        for w in self._workers:
+            ray.kill(w.handle, no_restart=True)
+        self._workers.clear()
+        shutil.rmtree(self.root, ignore_errors=True)  # what dead workers left on this node
+
+    # ---- scenarios ------------------------------------------------------------------------
+
+    async def add_scenarios(self, scenarios: list[Scenario]) -> int:
+        for scenario in scenarios:
+            self._catalog[scenario.name] = ray.put(scenario)  # owned by this actor: outlives the driver
+        return len(self._catalog)
+
+    async def scenario_names(self) -> list[str]:
+        return list(self._catalog)
+
+    # ---- leases ---------------------------------------------------------------------------
+
+    async def lease(self, scenario: str, timeout_s: float | None = None) -> dict[str, Any]:
+        """Grant a lease on a clean slot of `scenario`, waiting up to `timeout_s` for room."""
+        started = time.perf_counter()
+        ref = self._catalog.get(scenario)
+        if ref is None:
+            raise UnknownScenario(f"the farm has no scenario named {scenario!r} ({len(self._catalog)} known)")
+        timeout = self.farm.lease_timeout_s if timeout_s is None else timeout_s
+        deadline = time.monotonic() + timeout
+        my_turn = False
+        while True:
+            if self._closed:
+                raise LeaseTimeout("the farm is shutting down")
+            worker = self._choose(scenario) if (my_turn or not self._waiters) else None
+            if worker is None:
+                await self._wait_for_room(deadline, timeout, front=my_turn)
+                my_turn = True
+                continue
+            lease = self._reserve(worker, scenario)
+            try:
+                granted = await worker.handle.acquire.remote(lease.lease_id, lease.token, scenario, [ref])
+            except PoolFull:
+                self._forget(lease, warm=False)
+                worker.size, worker.warm = worker.max_slots, collections.Counter()  # stale view: wait for a heartbeat
+                continue
+            except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError):
+                self._forget(lease, warm=False)
+                self._worker_lost(worker, "it died while granting a lease")
+                continue
+            except BaseException:
+                self._forget(lease, warm=False)
+                self._wake()
+                raise
+            lease.confirmed_at = time.monotonic()
+            self.granted += 1
+            elapsed = (time.perf_counter() - started) * 1000
+            self.lease_ms.append(elapsed)
+            self.metrics.leases.inc()
+            self.metrics.lease_ms.observe(elapsed)
+            return {
+                "lease_id": lease.lease_id,
+                "token": lease.token,
+                "scenario": scenario,
+                "worker": worker.handle,
+                "worker_id": worker.worker_id,
+                "node_id": worker.node_id,
+                "tools": granted["tools"],
+            }
+
+    async def release(self, lease_id: str, token: str) -> bool:
+        lease = self._leases.get(lease_id)
+        if lease is None or not secrets.compare_digest(lease.token, token):
+            return False
+        self._forget(lease, warm=True)
+        lease.worker.handle.release.remote(lease_id, token)  # the worker resets in the background
+        return True
+
+    async def prewarm(self, names: list[str], per_scenario: int = 1) -> int:
+        """Start idle slots of these scenarios, spread over the workers; returns how many started."""
+        started = 0
+        for name in names:
+            ref = self._catalog.get(name)
+            if ref is None:
+                raise UnknownScenario(f"the farm has no scenario named {name!r}")
+            for _ in range(per_scenario):
+                candidates = [w for w in self._workers if w.alive and w.size < w.max_slots]
+                if not candidates:
+                    return started
+                worker = min(candidates, key=lambda w: (w.size / w.max_slots, w.worker_id))
+                worker.size += 1
+                worker.version += 1
+                if await worker.handle.prewarm.remote(name, [ref]):
+                    worker.warm[name] += 1
+                    started += 1
+                else:
+                    worker.size -= 1
+        return started
+
+    # ---- observability --------------------------------------------------------------------
+
+    async def stats(self) -> dict[str, Any]:
+        beats = await asyncio.gather(
+            *(asyncio.wait_for(w.handle.stats.remote(), 10) for w in self._workers if w.alive), return_exceptions=True
+        )
+        workers = []
+        reset_ms: list[float] = []
+        totals: collections.Counter = collections.Counter()
+        alive = [w for w in self._workers if w.alive]
+        for w, beat in zip(alive, beats, strict=True):
+            if isinstance(beat, BaseException):
+                continue
+            reset_ms.extend(beat.pop("reset_ms_recent"))
+            totals.update({k: v for k, v in beat["stats"].items() if isinstance(v, int)})
+            workers.append({"worker_id": w.worker_id, "node_id": w.node_id, "alive": True, "size": beat["size"],
+                            "leased": beat["leased"], "max_slots": w.max_slots, **beat["stats"],
+                            "server_pids": beat["server_pids"]})  # fmt: skip
+        workers += [{"worker_id": w.worker_id, "node_id": w.node_id, "alive": False} for w in self._workers if not w.alive]
+        return {
+            "farm_id": self.farm_id,
+            "backend": self.hosting.backend,
+            "scenarios": len(self._catalog),
+            "workers": workers,
+            "nodes": len({w.node_id for w in self._workers if w.alive}),
+            "slots": sum(w.get("size", 0) for w in workers),
+            "leases_active": len(self._leases),
+            "queue_depth": len(self._waiters),
+            "leases_granted": self.granted,
+            "leases_lost": self.lost + totals.get("leases_lost", 0),
+            "lease_timeouts": self.timeouts,
+            "lease_ms": _percentiles(self.lease_ms),
+            "reset_ms": _percentiles(reset_ms),
+            "totals": dict(totals),
+            "root": self.root,
+        }
+
+    # ---- placement --------------------------------------------------------------------------
+
+    def _choose(self, scenario: str) -> _Worker | None:
+        candidates = [w for w in self._workers if w.room]
+        if not candidates:
+            return None
+        warm = [w for w in candidates if w.warm[scenario] > 0]
+        node_load: collections.Counter = collections.Counter()
+        for w in self._workers:
+            node_load[w.node_id] += len(w.leases)
+        return min(warm or candidates, key=lambda w: (node_load[w.node_id], len(w.leases) / w.max_slots, w.worker_id))
+
+    def _reserve(self, worker: _Worker, scenario: str) -> _Lease:
+        lease = _Lease(uuid.uuid4().hex, secrets.token_urlsafe(24), scenario, worker)
+        self._leases[lease.lease_id] = lease
+        worker.leases.add(lease.lease_id)
+        worker.version += 1
+        if worker.warm[scenario] > 0:
+            worker.warm[scenario] -= 1
+        elif worker.size < worker.max_slots:
+            worker.size += 1
+        else:  # the worker evicts its least recently used idle slot; the next heartbeat says which
+            for name, count in worker.warm.most_common():
+                if count > 0:
+                    worker.warm[name] -= 1
+                    break
+        return lease
+
+    def _forget(self, lease: _Lease, warm: bool) -> None:
+        if self._leases.pop(lease.lease_id, None) is None:
+            return
+        lease.worker.leases.discard(lease.lease_id)
+        lease.worker.version += 1
+        if warm:
+            lease.worker.warm[lease.scenario] += 1
+        self._wake()
+
+    async def _wait_for_room(self, deadline: float, timeout: float, front: bool) -> None:
+        if len(self._waiters) >= self.farm.max_queue and not front:
+            self.timeouts += 1
+            raise LeaseTimeout(f"the lease queue is full ({self.farm.max_queue} waiting); retry later")
+        fut = asyncio.get_running_loop().create_future()
+        (self._waiters.appendleft if front else self._waiters.append)(fut)
+        self.metrics.queue_depth.set(len(self._waiters))
+        try:
+            await asyncio.wait_for(fut, max(0.0, deadline - time.monotonic()))
+        except asyncio.TimeoutError:
+            self.timeouts += 1
+            slots = sum(w.max_slots for w in self._workers if w.alive)
+            raise LeaseTimeout(
+                f"no slot became free within {timeout:g} s ({len(self._leases)} leases hold all {slots} slots, "
+                f"{len(self._waiters)} requests waiting); release leases sooner, lower concurrency, "
+                "or raise farm.slots_per_worker / add nodes"
+            ) from None
+        finally:
+            if fut in self._waiters:
+                self._waiters.remove(fut)
+            self.metrics.queue_depth.set(len(self._waiters))
+
+    def _wake(self, n: int = 1) -> None:
+        while n > 0 and self._waiters:
+            fut = self._waiters.popleft()
+            if not fut.done():
+                fut.set_result(None)
+                n -= 1
+
+    # ---- workers ----------------------------------------------------------------------------
+
+    async def _ensure_workers(self) -> None:
+        nodes = [n for n in ray.nodes() if n.get("Alive")]
+        per_node: collections.Counter = collections.Counter(w.node_id for w in self._workers)
+        for node in nodes:
+            node_id = node["NodeID"]
+            resources = node.get("Resources", {})
+            wanted = self.farm.workers_per_node or max(1, int(resources.get("CPU", 1)))
+            max_slots = slots_per_worker(self.farm, self.hosting.backend, resources.get("memory", 4 * 2**30), wanted)
+            for _ in range(wanted - per_node[node_id]):
+                self._workers.append(self._create_worker(node_id, max_slots))
+
+    def _create_worker(self, node_id: str, max_slots: int) -> _Worker:
+        worker_id = f"w{self._next_worker:03d}"
+        self._next_worker += 1
+        handle = _worker_class().options(
+            num_cpus=self.farm.worker_num_cpus,
+            max_restarts=self.farm.worker_max_restarts,
+            max_task_retries=0,
+            max_concurrency=100_000,
+            scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=True),
+        ).remote(worker_id, self.root, self.hosting.model_dump(mode="json"), max_slots, self.farm.lease_ttl_s,
+                 min(1.0, self.farm.heartbeat_s))  # fmt: skip
+        return _Worker(worker_id, handle, node_id, max_slots)
+
+    async def _first_beat(self, worker: _Worker) -> dict[str, Any]:
+        info = await worker.handle.ready.remote()
+        worker.node_id, worker.incarnation, worker.alive = info["node_id"], info["incarnation"], True
+        worker.last_seen = time.monotonic()
+        self.metrics.workers.set(sum(w.alive for w in self._workers))
+        return info
+
+    def _worker_lost(self, worker: _Worker, reason: str) -> None:
+        if worker.leases:
+            log.warning("worker %s: %d lease(s) lost: %s", worker.worker_id, len(worker.leases), reason)
+        for lease_id in list(worker.leases):
+            lease = self._leases.pop(lease_id, None)
+            if lease is not None:
+                self.lost += 1
+                self.metrics.leases_lost.inc()
+        worker.leases.clear()
+        worker.alive, worker.size, worker.warm = False, 0, collections.Counter()
+        worker.version += 1
+        self.metrics.workers.set(sum(w.alive for w in self._workers))
+
+    async def _sweep_forever(self) -> None:
+        rounds = 0
+        while not self._closed:
+            await asyncio.sleep(self.farm.heartbeat_s)
+            try:
+                await asyncio.gather(*(self._beat(w) for w in list(self._workers)))
+                rounds += 1
+                if rounds % 5 == 0:
+                    await self._replace_dead_workers()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("scheduler sweep failed")
+
+    async def _beat(self, worker: _Worker) -> None:
+        sent, version = time.monotonic(), worker.version
+        try:
+            beat = await asyncio.wait_for(worker.handle.heartbeat.remote(), max(5.0, 5 * self.farm.heartbeat_s))
+        except (ray.exceptions.RayError, asyncio.TimeoutError) as exc:
+            if worker.alive:
+                self._worker_lost(worker, f"it stopped answering ({type(exc).__name__})")
+            return
+        worker.last_seen = time.monotonic()
+        if beat["incarnation"] != worker.incarnation:
+            if worker.alive:
+                self._worker_lost(worker, "it restarted")
+            worker.incarnation, worker.alive = beat["incarnation"], True
+            info = await worker.handle.ready.remote()
+            worker.node_id = info["node_id"]
+            self.metrics.workers.set(sum(w.alive for w in self._workers))
+            self._wake(worker.max_slots)
+        elif not worker.alive:
+            worker.alive = True
+            self._wake(worker.max_slots)
+        held = set(beat["leases"])
+        for lease_id in list(worker.leases):
+            lease = self._leases.get(lease_id)
+            if lease and lease.confirmed_at is not None and lease.confirmed_at < sent and lease_id not in held:
+                self._forget(lease, warm=False)  # the worker ended it: expired, or its server died
+        worker.stats = beat["stats"]
+        if worker.version == version:  # nothing changed while the heartbeat was in flight
+            worker.size = beat["size"]
+            worker.warm = collections.Counter(
+                {name: c["idle"] + c["resetting"] for name, c in beat["inventory"].items() if c["idle"] + c["resetting"]}
+            )
+
+    async def _replace_dead_workers(self) -> None:
+        now = time.monotonic()
+        for worker in list(self._workers):
+            if not worker.alive and now - worker.last_seen > self.farm.worker_dead_after_s:
+                log.warning("worker %s gave no sign for %.0f s: replacing it", worker.worker_id, now - worker.last_seen)
+                ray.kill(worker.handle, no_restart=True)
+                self._workers.remove(worker)
+        before = len(self._workers)
+        await self._ensure_workers()
+        for worker in self._workers[before:]:
+            try:
+                await asyncio.wait_for(self._first_beat(worker), 120)
+            except (ray.exceptions.RayError, asyncio.TimeoutError) as exc:
+                log.warning("new worker %s did not start: %s", worker.worker_id, exc)
+        if len(self._workers) > before:
+            self._wake(sum(w.max_slots for w in self._workers[before:]))
+
+
+_WORKER_CLASS: Any = None
+
+
+def _worker_class() -> Any:
+    global _WORKER_CLASS
+    if _WORKER_CLASS is None:
+        _WORKER_CLASS = ray.remote(FarmWorker)
+    return _WORKER_CLASS
+
+
+def _percentiles(values: Any) -> dict[str, float | None]:
+    data = sorted(values)
+    if not data:
+        return {"p50": None, "p95": None, "n": 0}
+
+    def at(q: float) -> float:
+        return round(data[min(len(data) - 1, int(q * len(data)))], 3)
+
+    return {"p50": at(0.5), "p95": at(0.95), "n": len(data)}

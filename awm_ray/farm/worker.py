@@ -1,0 +1,227 @@
+"""The worker actor: owns a SlotPool on one node and serves the calls of the leases it holds.
+
+Callers reach a worker directly with the lease's id and secret token (the scheduler only grants
+and releases), so calls never queue behind one central actor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import hmac
+import logging
+import os
+import shutil
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import ray
+
+from awm_ray.config import HostingConfig
+from awm_ray.farm.errors import FarmError, LeaseLost, ScenarioUnavailable
+from awm_ray.farm.metrics import WorkerMetrics
+from awm_ray.hosting import BackendError, CallResult, Slot, make_backend
+from awm_ray.hosting.pool import PoolFull, SlotPool
+from awm_ray.scenario import Scenario, ScenarioError
+
+log = logging.getLogger(__name__)
+_ENDED_MEMORY = 10_000
+
+
+@dataclass(eq=False)
+class _Held:
+    slot: Slot
+    token: str
+    last_call: float
+
+
+class FarmWorker:
+    """One worker: up to `max_slots` warm slots, leases by id + token, background resets."""
+
+    def __init__(self, worker_id: str, root: str, hosting: dict, max_slots: int, lease_ttl_s: float, tick_s: float):
+        self.worker_id = worker_id
+        self.incarnation = uuid.uuid4().hex
+        self.root = Path(root) / worker_id
+        shutil.rmtree(self.root, ignore_errors=True)  # leftovers of a previous incarnation
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.hosting = HostingConfig.model_validate(hosting)
+        self.pool = SlotPool(self.hosting, make_backend(self.hosting), self.root, max_slots)
+        self.lease_ttl_s = lease_ttl_s
+        self.tick_s = tick_s
+        self._leases: dict[str, _Held] = {}
+        self._ended: collections.OrderedDict[str, str] = collections.OrderedDict()
+        self._ended_since_heartbeat: dict[str, str] = {}
+        self._scenarios: collections.OrderedDict[str, Scenario] = collections.OrderedDict()
+        self._tools: dict[str, list[dict]] = {}
+        self._loop_task: asyncio.Task | None = None
+        self.metrics = WorkerMetrics(worker_id)
+        self._exported: dict[str, int] = {}
+        self.calls = 0
+        self.leases_lost = 0
+
+    async def ready(self) -> dict[str, Any]:
+        if self._loop_task is None:
+            self._loop_task = asyncio.ensure_future(self._tick_forever())
+        return {
+            "worker_id": self.worker_id,
+            "incarnation": self.incarnation,
+            "node_id": ray.get_runtime_context().get_node_id(),
+            "pid": os.getpid(),
+            "max_slots": self.pool.max_slots,
+            "backend": self.hosting.backend,
+        }
+
+    # ---- leases ---------------------------------------------------------------------------
+
+    async def acquire(self, lease_id: str, token: str, name: str, scenario_box: list) -> dict[str, Any]:
+        """Bind a clean slot of scenario `name` to the lease; returns its tool definitions."""
+        await self.ready()
+        scenario = await self._scenario(name, scenario_box)
+        try:
+            slot = await self.pool.acquire(scenario)
+        except PoolFull:
+            raise
+        except (BackendError, ScenarioError) as exc:
+            raise ScenarioUnavailable(f"scenario {name!r} could not be started: {exc}") from None
+        self._leases[lease_id] = _Held(slot, token, time.monotonic())
+        self.metrics.slots.set(self.pool.size)
+        if name not in self._tools:
+            self._tools[name] = slot.tools.definitions() if slot.tools else []
+        return {"tools": self._tools[name], "tool_source": slot.tool_source}
+
+    async def call(self, lease_id: str, token: str, tool: str, arguments: str | dict | None) -> CallResult:
+        held = self._held(lease_id, token)
+        held.last_call = time.monotonic()
+        started = time.perf_counter()
+        result = await held.slot.call(tool, arguments)
+        self.calls += 1
+        self.metrics.call_ms.observe((time.perf_counter() - started) * 1000)
+        if result.error == "server_gone":
+            self._end(lease_id, f"its scenario server died mid-episode ({result.text})", broken=True)
+            raise LeaseLost(f"lease {lease_id}: its scenario server died mid-episode; take a new lease")
+        return result
+
+    async def renew(self, lease_id: str, token: str) -> None:
+        self._held(lease_id, token).last_call = time.monotonic()
+
+    async def release(self, lease_id: str, token: str) -> bool:
+        held = self._leases.get(lease_id)
+        if held is None or not hmac.compare_digest(held.token, token):
+            return False
+        self._end(lease_id, "released")
+        return True
+
+    async def prewarm(self, name: str, scenario_box: list) -> bool:
+        await self.ready()
+        try:
+            return await self.pool.prewarm(await self._scenario(name, scenario_box))
+        except (BackendError, ScenarioError) as exc:
+            raise ScenarioUnavailable(f"scenario {name!r} could not be started: {exc}") from None
+
+    # ---- what the scheduler polls ---------------------------------------------------------
+
+    async def heartbeat(self) -> dict[str, Any]:
+        ended, self._ended_since_heartbeat = self._ended_since_heartbeat, {}
+        stats = self.pool.stats.to_dict()
+        stats.pop("reset_ms_recent")
+        return {
+            "incarnation": self.incarnation,
+            "leases": list(self._leases),
+            "ended": ended,
+            "inventory": self.pool.inventory(),
+            "size": self.pool.size,
+            "leased": self.pool.leased,
+            "stats": {**stats, "calls": self.calls, "leases_lost": self.leases_lost},
+        }
+
+    async def stats(self) -> dict[str, Any]:
+        beat = await self.heartbeat()
+        beat["reset_ms_recent"] = list(self.pool.stats.reset_ms)
+        beat["server_pids"] = self.pool.server_pids()
+        beat["ended"] = {}
+        return beat
+
+    async def shutdown(self) -> None:
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+        await self.pool.close()
+        shutil.rmtree(self.root, ignore_errors=True)
+        try:
+            self.root.parent.rmdir()  # the farm's directory on this node, once its last worker is gone
+        except OSError:
+            pass
+
+    # ---- internals ------------------------------------------------------------------------
+
+    def _held(self, lease_id: str, token: str) -> _Held:
+        held = self._leases.get(lease_id)
+        if held is None:
+            reason = self._ended.get(lease_id, "this worker does not hold it (the worker may have restarted)")
+            raise LeaseLost(f"lease {lease_id} is no longer valid: {reason}")
+        if not hmac.compare_digest(held.token, token):
+            raise FarmError(f"lease {lease_id}: wrong token")
+        return held
+
+    def _end(self, lease_id: str, reason: str, broken: bool = False) -> None:
+        held = self._leases.pop(lease_id, None)
+        if held is None:
+            return
+        self._ended[lease_id] = reason
+        self._ended_since_heartbeat[lease_id] = reason
+        while len(self._ended) > _ENDED_MEMORY:
+            self._ended.popitem(last=False)
+        if reason != "released":
+            self.leases_lost += 1
+            self.metrics.leases_lost.inc()
+        self.pool.release(held.slot, broken=broken)
+
+    async def _scenario(self, name: str, box: list) -> Scenario:
+        scenario = self._scenarios.get(name)
+        if scenario is None:
+            scenario = await box[0] if isinstance(box[0], ray.ObjectRef) else box[0]
+            self._scenarios[name] = scenario
+        self._scenarios.move_to_end(name)
+        while len(self._scenarios) > max(64, 2 * self.pool.max_slots):
+            self._scenarios.popitem(last=False)
+        return scenario
+
+    async def _tick_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.tick_s)
+            try:
+                now = time.monotonic()
+                for lease_id, held in list(self._leases.items()):
+                    if now - held.last_call > self.lease_ttl_s:
+                        self._end(lease_id, f"expired after {self.lease_ttl_s:g} s without a call or renewal")
+                await self.pool.check()
+                self._export_metrics()
+                self._check_health()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("worker %s: periodic check failed", self.worker_id)
+
+    def _export_metrics(self) -> None:
+        stats, seen = self.pool.stats, self._exported
+        new_resets = stats.resets_verified - seen.get("resets_verified", 0)
+        for ms in list(stats.reset_ms)[len(stats.reset_ms) - min(new_resets, len(stats.reset_ms)):]:
+            self.metrics.reset_ms.observe(ms)
+        for name, counter in (("resets", self.metrics.resets), ("quarantined", self.metrics.quarantined),
+                              ("slot_restarts", self.metrics.slot_restarts)):  # fmt: skip
+            delta = getattr(stats, name) - seen.get(name, 0)
+            if delta > 0:
+                counter.inc(delta)
+        self._exported = {k: getattr(stats, k) for k in ("resets", "resets_verified", "quarantined", "slot_restarts")}
+        self.metrics.slots.set(self.pool.size)
+
+    def _check_health(self) -> None:
+        """A worker that cannot write its own directory cannot host anything: exit so Ray restarts it."""
+        probe = self.root / ".alive"
+        try:
+            probe.write_text(str(time.time()))
+        except OSError as exc:
+            log.error("worker %s cannot write %s (%s): exiting for a restart", self.worker_id, self.root, exc)
+            os._exit(1)

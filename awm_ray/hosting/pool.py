@@ -1,0 +1,229 @@
+"""A bounded, warm, LRU set of Slots: what one farm worker owns (no Ray here).
+
+`acquire(scenario)` hands out a clean slot of that scenario: an idle warm one if there is one,
+one whose reset is finishing, or a new one (evicting the least recently used idle slot when full).
+`release(slot)` resets it in the background and verifies it before it is offered again; a slot
+that fails verification is quarantined (closed and counted). Dead servers are replaced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from awm_ray.config import HostingConfig
+from awm_ray.hosting.backend import Backend
+from awm_ray.hosting.slot import Slot, SlotUnusable
+from awm_ray.hosting.templates import TemplateStore
+from awm_ray.scenario import Scenario
+
+log = logging.getLogger(__name__)
+
+
+class PoolFull(RuntimeError):
+    """Every slot is leased or starting; nothing can be evicted."""
+
+
+@dataclass
+class PoolStats:
+    slot_starts: int = 0
+    slot_start_failures: int = 0
+    slot_restarts: int = 0
+    evictions: int = 0
+    resets: int = 0
+    resets_verified: int = 0
+    quarantined: int = 0
+    reset_ms: collections.deque = field(default_factory=lambda: collections.deque(maxlen=2048))
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {k: v for k, v in self.__dict__.items() if k != "reset_ms"}
+        out["reset_ms_recent"] = list(self.reset_ms)
+        return out
+
+
+@dataclass(eq=False)
+class _Entry:
+    slot: Slot
+    state: str  # "idle" | "leased" | "resetting"
+    last_used: float
+    reset: asyncio.Task | None = None
+
+
+class SlotPool:
+    """Slots of many scenarios in one process, at most `max_slots` at once."""
+
+    def __init__(self, hosting: HostingConfig, backend: Backend, root: Path, max_slots: int):
+        if max_slots < 1:
+            raise ValueError("max_slots must be at least 1")
+        self.hosting = hosting
+        self.backend = backend
+        self.root = Path(root)
+        self.max_slots = max_slots
+        self.templates = TemplateStore(self.root / "templates", backend, hosting.start_timeout_s)
+        self.stats = PoolStats()
+        self._entries: dict[Slot, _Entry] = {}
+        self._starting = 0
+        self._counter = 0
+        self._background: set[asyncio.Task] = set()
+        self._closed = False
+
+    # ---- what the worker asks -------------------------------------------------------------
+
+    async def acquire(self, scenario: Scenario) -> Slot:
+        """A clean slot of `scenario`, leased to the caller until `release()`."""
+        while True:
+            entry = self._pick_idle(scenario.name)
+            if entry is None:
+                entry = self._pick_resetting(scenario.name)
+                if entry is not None:
+                    await asyncio.shield(entry.reset)  # type: ignore[arg-type]
+                    continue  # it is idle (clean) or gone now: look again
+                return await self._start_new(scenario)
+            if entry.slot.alive:
+                entry.state, entry.last_used = "leased", time.monotonic()
+                return entry.slot
+            self.stats.slot_restarts += 1
+            await self._drop(entry)
+
+    def release(self, slot: Slot, broken: bool = False) -> None:
+        """Give a slot back: it is reset and verified in the background (or dropped if broken)."""
+        entry = self._entries.get(slot)
+        if entry is None or entry.state != "leased":
+            return
+        if broken or not slot.alive:
+            self.stats.slot_restarts += 1
+            self._spawn(self._drop(entry))
+            return
+        entry.state = "resetting"
+        entry.reset = self._spawn(self._reset(entry))
+
+    async def prewarm(self, scenario: Scenario) -> bool:
+        """Start one idle slot of `scenario` if there is room; True if one was added."""
+        if len(self._entries) + self._starting >= self.max_slots:
+            return False
+        slot = await self._start_new(scenario)
+        self._entries[slot].state = "idle"
+        return True
+
+    async def check(self) -> None:
+        """Replace idle slots whose server died (called periodically by the worker)."""
+        for entry in list(self._entries.values()):
+            if entry.state == "idle" and not entry.slot.alive:
+                self.stats.slot_restarts += 1
+                scenario = entry.slot.scenario
+                await self._drop(entry)
+                try:
+                    await self.prewarm(scenario)
+                except Exception as exc:  # the scenario itself no longer starts: leave it cold
+                    log.warning("could not restart a slot of %s: %s", scenario.name, exc)
+
+    def inventory(self) -> dict[str, dict[str, int]]:
+        """Slots by scenario and state."""
+        out: dict[str, dict[str, int]] = {}
+        for entry in self._entries.values():
+            counts = out.setdefault(entry.slot.scenario.name, {"idle": 0, "leased": 0, "resetting": 0})
+            counts[entry.state] += 1
+        return out
+
+    @property
+    def size(self) -> int:
+        return len(self._entries) + self._starting
+
+    @property
+    def leased(self) -> int:
+        return sum(1 for e in self._entries.values() if e.state == "leased")
+
+    def server_pids(self) -> list[int]:
+        return [e.slot.app.pid for e in self._entries.values() if e.slot.app is not None and e.slot.app.pid]
+
+    async def close(self) -> None:
+        self._closed = True
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        entries, self._entries = list(self._entries.values()), {}
+        await asyncio.gather(*(e.slot.close() for e in entries), return_exceptions=True)
+        self.backend.close()
+
+    # ---- internals -------------------------------------------------------------------------
+
+    def _pick_idle(self, name: str) -> _Entry | None:
+        idle = [e for e in self._entries.values() if e.state == "idle" and e.slot.scenario.name == name]
+        return max(idle, key=lambda e: e.last_used) if idle else None
+
+    def _pick_resetting(self, name: str) -> _Entry | None:
+        return next(
+            (e for e in self._entries.values() if e.state == "resetting" and e.slot.scenario.name == name), None
+        )
+
+    async def _start_new(self, scenario: Scenario) -> Slot:
+        while self.size >= self.max_slots:
+            idle = [e for e in self._entries.values() if e.state == "idle"]
+            if idle:
+                break
+            resetting = [e.reset for e in self._entries.values() if e.state == "resetting" and e.reset]
+            if not resetting:
+                raise PoolFull(f"all {self.max_slots} slots are leased or starting")
+            await asyncio.wait([asyncio.shield(t) for t in resetting], return_when=asyncio.FIRST_COMPLETED)
+        victim = min(idle, key=lambda e: e.last_used) if self.size >= self.max_slots else None
+        if victim is not None:
+            self.stats.evictions += 1
+            self._entries.pop(victim.slot, None)
+        self._starting += 1  # the room is ours from here, before any await
+        self._counter += 1
+        workdir = self.root / "slots" / f"{self._counter:06d}"
+        try:
+            if victim is not None:
+                await self._drop(victim)
+            template = await self.templates.get(scenario)
+            slot = Slot(
+                scenario, self.backend, template, workdir,
+                self.hosting.call_timeout_s, self.hosting.max_response_chars, self.hosting.max_argument_bytes,
+            )  # fmt: skip
+            await slot.start()
+        except BaseException:
+            self.stats.slot_start_failures += 1
+            raise
+        finally:
+            self._starting -= 1
+        self.stats.slot_starts += 1
+        if self._closed:
+            await slot.close()
+            raise PoolFull("the pool is closing")
+        self._entries[slot] = _Entry(slot, "leased", time.monotonic())
+        return slot
+
+    async def _reset(self, entry: _Entry) -> None:
+        self.stats.resets += 1
+        try:
+            took = await entry.slot.reset()
+        except SlotUnusable as exc:
+            self.stats.quarantined += 1
+            log.warning("quarantining a slot of %s: %s", entry.slot.scenario.name, exc)
+            await self._drop(entry)
+            return
+        self.stats.resets_verified += 1
+        self.stats.reset_ms.append(took)
+        if entry.slot.alive:
+            entry.state, entry.reset = "idle", None
+        else:
+            self.stats.slot_restarts += 1
+            await self._drop(entry)
+
+    async def _drop(self, entry: _Entry) -> None:
+        self._entries.pop(entry.slot, None)
+        try:
+            await entry.slot.close()
+        except Exception as exc:
+            log.warning("closing a slot of %s failed: %s", entry.slot.scenario.name, exc)
+
+    def _spawn(self, coro: Any) -> asyncio.Task:
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
