@@ -20,6 +20,7 @@ from collections.abc import Coroutine, Iterable
 from typing import Any, TypeVar
 
 import ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from awm_ray.config import Config, FarmConfig
 from awm_ray.farm.errors import LeaseLost
@@ -51,21 +52,20 @@ class Episode:
         result; a lease that ended (expiry, dead server, worker or node) raises `LeaseLost`."""
         if self.released:
             raise LeaseLost(f"lease {self.lease_id} was released")
-        try:
-            return await self._worker.call.remote(self.lease_id, self._token, tool, arguments)
-        except LeaseLost:
-            raise
-        except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError) as exc:
-            raise LeaseLost(f"lease {self.lease_id}: its worker {self.worker_id} died ({type(exc).__name__})") from None
+        return await self._on_worker(self._worker.call.remote(self.lease_id, self._token, tool, arguments))
 
     async def renew(self) -> None:
         """Keep the lease alive through a long pause between calls (each call renews it too)."""
+        await self._on_worker(self._worker.renew.remote(self.lease_id, self._token))
+
+    async def _on_worker(self, ref: Any) -> Any:
+        """Await a worker call; a worker that died, or cannot come back, means the lease is lost."""
         try:
-            await self._worker.renew.remote(self.lease_id, self._token)
-        except LeaseLost:
+            return await ref
+        except (LeaseLost, ray.exceptions.RayTaskError):
             raise
-        except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError) as exc:
-            raise LeaseLost(f"lease {self.lease_id}: its worker {self.worker_id} died ({type(exc).__name__})") from None
+        except ray.exceptions.RayError as exc:  # actor died, unavailable, unschedulable (its node left)
+            raise LeaseLost(f"lease {self.lease_id}: its worker {self.worker_id} is gone ({type(exc).__name__})") from None
 
     async def release(self) -> None:
         """Give the slot back (it is reset in the background). Safe to call twice."""
@@ -130,8 +130,13 @@ class Farm:
         (`config.data`, the bundled ones by default) or the given ones."""
         config = _as_config(config)
         owns_ray = _init_ray(config.farm)
+        here = ray.get_runtime_context().get_node_id()  # the scheduler owns the workers: keep it beside us
         actor = ray.remote(FarmScheduler).options(
-            name=config.farm.name, namespace=config.farm.namespace, num_cpus=0, max_concurrency=100_000
+            name=config.farm.name,
+            namespace=config.farm.namespace,
+            num_cpus=0,
+            max_concurrency=100_000,
+            scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=False),
         )
         try:
             scheduler = actor.remote(config.farm.model_dump(mode="json"), config.hosting.model_dump(mode="json"))

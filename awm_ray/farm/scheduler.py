@@ -157,14 +157,13 @@ class FarmScheduler:
                 self._forget(lease, warm=False)
                 worker.size, worker.warm = worker.max_slots, collections.Counter()  # stale view: wait for a heartbeat
                 continue
-            except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError):
+            except (ray.exceptions.RayTaskError, asyncio.CancelledError):  # the worker's own answer, e.g. ScenarioUnavailable
                 self._forget(lease, warm=False)
-                self._worker_lost(worker, "it died while granting a lease")
-                continue
-            except BaseException:
-                self._forget(lease, warm=False)
-                self._wake()
                 raise
+            except ray.exceptions.RayError as exc:  # died, unavailable, or unschedulable (its node left)
+                self._forget(lease, warm=False)
+                self._worker_lost(worker, f"it failed while granting a lease ({type(exc).__name__})")
+                continue
             lease.confirmed_at = time.monotonic()
             self.granted += 1
             elapsed = (time.perf_counter() - started) * 1000
@@ -334,7 +333,7 @@ class FarmScheduler:
             max_restarts=self.farm.worker_max_restarts,
             max_task_retries=0,
             max_concurrency=100_000,
-            scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=True),
+            scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False),
         ).remote(worker_id, self.root, self.hosting.model_dump(mode="json"), max_slots, self.farm.lease_ttl_s,
                  min(1.0, self.farm.heartbeat_s))  # fmt: skip
         return _Worker(worker_id, handle, node_id, max_slots)
