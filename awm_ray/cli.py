@@ -39,6 +39,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     validate.set_defaults(run=_cmd_validate)
 
+    farm = commands.add_parser("farm", help="run or inspect the Ray farm")
+    farm_commands = farm.add_subparsers(dest="farm_command", required=True)
+    up = farm_commands.add_parser("up", help="start the farm and its HTTP gateway; Ctrl-C stops both")
+    _data_args(up)
+    up.add_argument("--backend", choices=["subprocess", "inprocess"], help="override hosting.backend")
+    up.add_argument("--address", help="Ray address to join (default: farm.address, else a new local Ray)")
+    up.add_argument("--host", help="gateway address (default 127.0.0.1)")
+    up.add_argument("--port", type=int, help="gateway port (default 8765; 0 = any free port)")
+    up.add_argument("--allow-remote", action="store_true", default=None, help="allow a non-loopback gateway address")
+    up.add_argument("--prewarm", type=int, default=0, metavar="K", help="start K idle slots of every scenario")
+    up.set_defaults(run=_cmd_farm_up)
+    status = farm_commands.add_parser("status", help="print the farm's counters and workers")
+    status.add_argument("--config", type=Path, help="a configs/*.yaml file (for farm.name / namespace)")
+    status.add_argument("--address", default="auto", help="Ray address of the cluster (default auto)")
+    status.add_argument("--gateway", metavar="URL", help="ask a gateway over HTTP instead of joining Ray")
+    status.add_argument("--json", action="store_true", help="print the raw JSON")
+    status.set_defaults(run=_cmd_farm_status)
+
     args = parser.parse_args(argv)
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
@@ -110,6 +128,117 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if writer is not None:
         console.print(f"dataset with val_report written to {args.write_dataset} ({len(writer.files)} file(s))")
     return 0 if reports else 1
+
+
+def _cmd_farm_up(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    import ray
+
+    from awm_ray.farm import Farm
+
+    config = _config(
+        args,
+        **{
+            "hosting.backend": args.backend,
+            "farm.address": args.address,
+            "gateway.host": args.host,
+            "gateway.port": args.port,
+            "gateway.allow_remote": args.allow_remote,
+        },
+    )
+    from awm_ray.farm.gateway import check_bind
+
+    check_bind(config.gateway.host, config.gateway.allow_remote)
+    console.print("starting the farm ...")
+    farm = Farm.start(config)
+    stop = threading.Event()
+    try:
+        url = farm.start_gateway(config.gateway.host, config.gateway.port, config.gateway.allow_remote)
+        if args.prewarm:
+            farm.sync.prewarm(farm.scenario_names(), args.prewarm)
+        stats = farm.sync.stats()
+        console.print(
+            f"farm {config.farm.name!r} is up: {stats['scenarios']} scenarios, {len(stats['workers'])} workers "
+            f"on {stats['nodes']} node(s), backend {stats['backend']}",
+            highlight=False,
+        )
+        console.print(f"gateway: {url}", highlight=False)
+        console.print(f"ray address: {ray.get_runtime_context().gcs_address}  (awm-ray farm status --address ...)", highlight=False)
+        console.print("Ctrl-C stops the farm and the gateway.")
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        while not stop.wait(1.0):
+            pass
+    finally:
+        console.print("stopping the farm ...")
+        farm.shutdown()
+    return 0
+
+
+def _cmd_farm_status(args: argparse.Namespace) -> int:
+    if args.gateway:
+        from awm_ray.farm.remote import RemoteFarm
+
+        async def fetch() -> dict[str, Any]:
+            remote = RemoteFarm(args.gateway)
+            try:
+                return await remote.stats()
+            finally:
+                await remote.close()
+
+        stats = asyncio.run(fetch())
+    else:
+        from awm_ray.farm import Farm
+
+        farm = Farm.connect(args.address, load_config(args.config))
+        try:
+            stats = farm.sync.stats()
+        finally:
+            farm.shutdown()
+    if args.json:
+        print(json.dumps(stats, indent=1))
+    else:
+        _print_farm_stats(stats)
+    return 0
+
+
+def _print_farm_stats(stats: dict[str, Any]) -> None:
+    totals = stats.get("totals", {})
+    summary = Table(title=f"awm-ray farm {stats['farm_id']}", show_header=False)
+    summary.add_column("metric")
+    summary.add_column("value", justify="right")
+    rows = [
+        ("backend", stats["backend"]),
+        ("scenarios", stats["scenarios"]),
+        ("nodes / workers", f"{stats['nodes']} / {len(stats['workers'])}"),
+        ("slots", stats["slots"]),
+        ("leases active", stats["leases_active"]),
+        ("queue depth", stats["queue_depth"]),
+        ("leases granted", stats["leases_granted"]),
+        ("leases lost", stats["leases_lost"]),
+        ("lease timeouts", stats["lease_timeouts"]),
+        ("lease ms p50 / p95", f"{stats['lease_ms']['p50']} / {stats['lease_ms']['p95']}"),
+        ("resets (verified)", f"{totals.get('resets', 0)} ({totals.get('resets_verified', 0)})"),
+        ("reset ms p50 / p95", f"{stats['reset_ms']['p50']} / {stats['reset_ms']['p95']}"),
+        ("slots quarantined", totals.get("quarantined", 0)),
+        ("slot restarts", totals.get("slot_restarts", 0)),
+        ("tool calls", totals.get("calls", 0)),
+    ]
+    for name, value in rows:
+        summary.add_row(name, str(value))
+    console.print(summary)
+    workers = Table(title="workers")
+    for col in ("worker", "node", "alive", "slots", "leased", "max", "calls", "resets", "restarts"):
+        workers.add_column(col, justify="right" if col not in ("worker", "node") else "left")
+    for w in stats["workers"]:
+        workers.add_row(
+            w["worker_id"], w["node_id"][:12], "yes" if w.get("alive") else "no", str(w.get("size", "-")),
+            str(w.get("leased", "-")), str(w.get("max_slots", "-")), str(w.get("calls", "-")),
+            str(w.get("resets", "-")), str(w.get("slot_restarts", "-")),
+        )  # fmt: skip
+    console.print(workers)
 
 
 def _count_hint(dataset: str, max_scenarios: int | None) -> int | None:

@@ -234,3 +234,61 @@ def test_prewarm_makes_the_first_lease_warm():
         assert starts == 2  # the lease used a prewarmed slot
     finally:
         farm.shutdown()
+
+
+GATEWAY_CLIENT = r"""
+import asyncio, json, sys
+import httpx
+from awm_ray.farm.remote import RemoteFarm
+from awm_ray.farm import LeaseLost, UnknownScenario
+
+async def main(url):
+    out = {}
+    farm = RemoteFarm(url)
+    async with farm.lease("tiny_1") as ep:
+        out["tools"] = sorted(t["name"] for t in ep.tools)
+        out["create"] = (await ep.call("create_note", {"title": "over http"})).status
+        listed = await ep.call("list_notes")
+        out["listed"] = "over http" in listed.text
+        bad = await ep.call("get_note", '{"note_id": "x"}')
+        out["bad_args"] = bad.error
+        raw = httpx.post(f"{url}/v1/leases/{ep.lease_id}/calls", json={"tool": "list_notes"},
+                         headers={"Authorization": "Bearer not-the-token"})
+        out["wrong_token"] = raw.status_code
+    try:
+        await ep.call("list_notes")
+    except LeaseLost:
+        out["after_release"] = "LeaseLost"
+    try:
+        await farm.lease("nope")
+    except UnknownScenario:
+        out["unknown"] = "UnknownScenario"
+    out["health"] = (await farm.health())["status"]
+    out["stats_leases"] = (await farm.stats())["leases_granted"]
+    await farm.close()
+    print(json.dumps(out))
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+def test_gateway_over_real_http_from_another_process():
+    import subprocess
+    import sys
+
+    farm = start("gateway")
+    try:
+        url = farm.start_gateway("127.0.0.1", 0)
+        assert url.startswith("http://127.0.0.1:")
+        done = subprocess.run([sys.executable, "-c", GATEWAY_CLIENT, url], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-3000:]
+        out = json.loads(done.stdout.strip().splitlines()[-1])
+        assert out == {
+            "tools": ["boom", "create_note", "get_note", "list_notes", "nap", "read_env"],
+            "create": 200, "listed": True, "bad_args": "arguments", "wrong_token": 403,
+            "after_release": "LeaseLost", "unknown": "UnknownScenario", "health": "ok", "stats_leases": 1,
+        }  # fmt: skip
+        with pytest.raises(ValueError, match="allow-remote"):
+            farm.start_gateway("0.0.0.0", 0)
+    finally:
+        farm.shutdown()

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 from collections.abc import Coroutine, Iterable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import ray
@@ -119,6 +121,7 @@ class Farm:
         self._owns_farm = owns_farm
         self._owns_ray = owns_ray
         self._sync: SyncFarm | None = None
+        self._gateway: Any = None
 
     # ---- start / connect / stop -----------------------------------------------------------
 
@@ -179,10 +182,33 @@ class Farm:
             ) from None
         return cls(scheduler, config, owns_farm=False, owns_ray=owns_ray)
 
+    def start_gateway(self, host: str = "127.0.0.1", port: int = 8765, allow_remote: bool = False) -> str:
+        """Serve the HTTP gateway from an actor beside the scheduler; returns its URL."""
+        from awm_ray.farm.gateway import GatewayServer, check_bind
+
+        check_bind(host, allow_remote)
+        here = ray.get_runtime_context().get_node_id()
+        self._gateway = ray.remote(GatewayServer).options(
+            num_cpus=0, max_concurrency=1000, scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=False)
+        ).remote(self.config.farm.model_dump(mode="json"), host, port)
+        try:
+            return ray.get(self._gateway.start.remote())
+        except BaseException:
+            ray.kill(self._gateway)
+            self._gateway = None
+            raise
+
     def shutdown(self) -> None:
         """Stop the farm (if this handle started it): every server, port and temp file goes."""
         if self._sync is not None:
             self._sync.close()
+        if self._gateway is not None:
+            try:
+                ray.get(self._gateway.stop.remote(), timeout=30)
+            except ray.exceptions.RayError as exc:
+                log.warning("gateway shutdown: %s", exc)
+            ray.kill(self._gateway)
+            self._gateway = None
         if self._owns_farm:
             try:
                 ray.get(self._scheduler.shutdown.remote(), timeout=120)
@@ -298,12 +324,19 @@ def _init_ray(farm: FarmConfig) -> bool:
     """Initialise Ray unless it already is; True if we did (and so shut it down later)."""
     if ray.is_initialized():
         return False
+    explicit = farm.address not in (None, "auto") and not farm.address.startswith("ray://")
+    if explicit and "RAY_AUTH_MODE" not in os.environ and (Path.home() / ".ray" / "auth_token").exists():
+        # Ray turns token auth on for local clusters but uses the saved token by itself only for
+        # address "auto"; joining such a cluster by its explicit address needs it asked for.
+        os.environ["RAY_AUTH_MODE"] = "token"
+        try:  # Ray reads the mode when it is imported: refresh it (what `ray start` does itself)
+            from ray._raylet import Config as RayConfig
+
+            RayConfig.initialize("")
+        except (ImportError, AttributeError):
+            log.warning("could not switch Ray to token auth; set RAY_AUTH_MODE=token before starting")
     ray.init(
-        address=farm.address,
-        namespace=farm.namespace,
-        ignore_reinit_error=True,
-        log_to_driver=False,
-        include_dashboard=False,
+        address=farm.address, namespace=farm.namespace, log_to_driver=False, include_dashboard=False,
         configure_logging=False,
-    )
+    )  # fmt: skip
     return True
