@@ -39,6 +39,27 @@ def main(argv: list[str] | None = None) -> int:
     )
     validate.set_defaults(run=_cmd_validate)
 
+    evaluate = commands.add_parser(
+        "eval", help="evaluate a model (or the built-in reference policy) on the farm; writes results.jsonl"
+    )
+    _data_args(evaluate)
+    evaluate.add_argument("--backend", choices=["subprocess", "inprocess"], help="override hosting.backend")
+    evaluate.add_argument("--model", help="model name at --base-url (default: the reference --policy)")
+    evaluate.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
+    evaluate.add_argument("--api-key-var", help="environment variable holding the endpoint's API key")
+    evaluate.add_argument("--policy", choices=["oracle", "random", "noop"], default="oracle",
+                          help="reference policy used when no --model is given (a harness check, not a model)")
+    evaluate.add_argument("--num-examples", type=int, help="evaluate at most N tasks")
+    evaluate.add_argument("--tasks-per-scenario", type=int, default=1)
+    evaluate.add_argument("--rollouts-per-example", type=int, default=1)
+    evaluate.add_argument("--chain-length", type=int, default=1, help="endpoints per task (2+ chains them)")
+    evaluate.add_argument("--concurrency", type=int, default=8, help="episodes in flight")
+    evaluate.add_argument("--max-turns", type=int, default=20)
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--out", type=Path, help="output directory (default runs/eval-<time>)")
+    evaluate.add_argument("--resume", action="store_true", help="continue --out, skipping finished rollouts")
+    evaluate.set_defaults(run=_cmd_eval)  # fmt: skip
+
     farm = commands.add_parser("farm", help="run or inspect the Ray farm")
     farm_commands = farm.add_subparsers(dest="farm_command", required=True)
     up = farm_commands.add_parser("up", help="start the farm and its HTTP gateway; Ctrl-C stops both")
@@ -57,6 +78,17 @@ def main(argv: list[str] | None = None) -> int:
     status.add_argument("--json", action="store_true", help="print the raw JSON")
     status.set_defaults(run=_cmd_farm_status)
 
+    policy = commands.add_parser("policy", help="a scripted reference policy (a harness check, not a model)")
+    policy_commands = policy.add_subparsers(dest="policy_command", required=True)
+    policy_serve = policy_commands.add_parser(
+        "serve", help="serve the reference policy as an OpenAI-compatible /v1/chat/completions endpoint"
+    )
+    policy_serve.add_argument("--mode", choices=["oracle", "random", "noop"], required=True, help="which scripted agent")
+    policy_serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    policy_serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 = any free port)")
+    policy_serve.add_argument("--seed", type=int, default=0, help="seed of the random mode (default 0)")
+    policy_serve.set_defaults(run=_cmd_policy_serve)
+
     args = parser.parse_args(argv)
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
@@ -65,6 +97,13 @@ def main(argv: list[str] | None = None) -> int:
     except (DatasetUnavailable, ScenarioError, ValueError, OSError) as exc:
         console.print(f"[red]error:[/red] {exc}", highlight=False)
         return 2
+
+
+def _cmd_policy_serve(args: argparse.Namespace) -> int:
+    from awm_ray.policy import banner, serve
+
+    serve(args.mode, args.host, args.port, args.seed, on_ready=lambda url: print(banner(args.mode, url), flush=True))
+    return 0
 
 
 def _data_args(parser: argparse.ArgumentParser) -> None:
@@ -128,6 +167,73 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if writer is not None:
         console.print(f"dataset with val_report written to {args.write_dataset} ({len(writer.files)} file(s))")
     return 0 if reports else 1
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    import time
+
+    from awm_ray.evaluate import EvalSettings, evaluate
+    from awm_ray.farm import Farm
+
+    if args.model and not args.base_url:
+        raise ValueError("--model needs --base-url (an OpenAI-compatible endpoint)")
+    config = _config(args, **{"hosting.backend": args.backend})
+    out = args.out or Path("runs") / time.strftime("eval-%Y%m%d-%H%M%S")
+    settings = EvalSettings(
+        out_dir=out, model=args.model, base_url=args.base_url, api_key_var=args.api_key_var, policy=args.policy,
+        num_examples=args.num_examples, tasks_per_scenario=args.tasks_per_scenario,
+        rollouts_per_example=args.rollouts_per_example, concurrency=args.concurrency, max_turns=args.max_turns,
+        seed=args.seed, chain_length=args.chain_length, resume=args.resume,
+    )  # fmt: skip
+    data = config.data
+    errors: list[ScenarioError] = []
+    scenarios = list(load_scenarios(data.dataset, data.split, data.max_scenarios, data.scenario_filter, errors))
+    for exc in errors:
+        console.print(f"[yellow]skipped row:[/yellow] {exc}", highlight=False)
+    console.print(f"{settings.label}: {len(scenarios)} scenario(s), writing to {out}", highlight=False)
+    farm = Farm.start(config, scenarios)
+    columns = (TextColumn("episodes"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+               TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.description}"))  # fmt: skip
+    try:
+        with Progress(*columns, console=console) as progress:
+            bar = progress.add_task("", total=None, rate="")
+            rewards: list[float] = []
+            started = time.monotonic()
+
+            def update(done: int, total: int, row: dict[str, Any] | None) -> None:
+                if row is not None:
+                    rewards.append(row["reward"])
+                rate = done / max(1e-9, time.monotonic() - started)
+                mean = f"mean reward {sum(rewards) / len(rewards):.3f}" if rewards else ""
+                progress.update(bar, total=total, completed=done, rate=f"{rate:.1f}/s", description=mean)
+
+            summary = evaluate(scenarios, settings, farm, update)
+    finally:
+        farm.shutdown()
+    _print_eval(summary, out)
+    return 0
+
+
+def _print_eval(summary: dict[str, Any], out: Path) -> None:
+    table = Table(title=f"awm-ray eval — {summary['label']}")
+    table.add_column("scenario", no_wrap=True)
+    table.add_column("rollouts", justify="right")
+    table.add_column("mean reward", justify="right")
+    for name, s in list(summary["by_scenario"].items())[:40]:
+        table.add_row(name, str(s["n"]), f"{s['mean_reward']:.3f}")
+    if len(summary["by_scenario"]) > 40:
+        table.add_row(f"... {len(summary['by_scenario']) - 40} more in summary.json", "", "")
+    console.print(table)
+    metrics = ", ".join(f"{k} {v:.3f}" for k, v in summary["metrics"].items() if v is not None)
+    mean = summary["mean_reward"]
+    console.print(
+        f"{summary['label']}\nrollouts {summary['rollouts']}, mean reward "
+        f"{'n/a' if mean is None else f'{mean:.3f}'} ({metrics}); error rows {summary['error_rows']}"
+        f"{' ' + str(summary['errors']) if summary['errors'] else ''}; retried {summary['retried']}; "
+        f"{summary['throughput']['rollouts_per_s']} rollouts/s",
+        highlight=False,
+    )
+    console.print(f"results: {out / 'results.jsonl'}  summary: {out / 'summary.json'}", highlight=False)
 
 
 def _cmd_farm_up(args: argparse.Namespace) -> int:

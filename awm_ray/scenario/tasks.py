@@ -23,6 +23,10 @@ from typing import Any
 
 from awm_ray.scenario.tools import Tool, Toolset
 
+SYSTEM_PROMPT = (
+    "You operate a web application through its API tools. Do what the user asks by calling the "
+    "tools; when the request is done, reply with a short summary of what you did."
+)
 _ID_KEYS = ("operation_id", "operationId", "tool", "tool_name", "name", "endpoint")
 _FLAG_KEYS = ("passed", "pass", "ok", "success", "valid")
 _CODE_KEYS = ("status_code", "code", "http_status", "status")

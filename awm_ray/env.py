@@ -1,0 +1,300 @@
+"""The verifiers environment: AWM tasks whose tool calls run on the farm.
+
+`load_environment(...)` takes every argument of the `awm-harness-1k` environment (same defaults),
+plus how to reach the farm. Each rollout leases a clean slot of its scenario in `setup_state`,
+sends its tool calls through the farm, and releases the slot in an idempotent cleanup; the rubric
+reads only what the rollout copied into `state["awm"]`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from collections.abc import Iterable
+from typing import Any
+
+import verifiers as vf
+from datasets import Dataset
+
+from awm_ray import rewards
+from awm_ray.config import Config, load_config
+from awm_ray.farm.errors import FarmError, LeaseLost
+from awm_ray.loading import BUNDLED, DEFAULT_DATASET, load_scenarios
+from awm_ray.scenario import Scenario, ScenarioError, sample_tasks, tools_from_spec
+from awm_ray.scenario.tasks import SYSTEM_PROMPT
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SYSTEM_PROMPT = SYSTEM_PROMPT
+
+
+class FarmUnavailable(vf.InfraError):
+    """The rollout could not get (or lost) its slot on the farm."""
+
+
+def build_dataset(
+    scenarios: Iterable[Scenario],
+    tasks_per_scenario: int,
+    seed: int,
+    chain_length: int = 1,
+    system_prompt: str | None = DEFAULT_SYSTEM_PROMPT,
+    skipped: list[str] | None = None,
+) -> Dataset:
+    """One row per task: `prompt` messages and `info` (a JSON string, so rows keep their own tools)."""
+    rows = []
+    for scenario in scenarios:
+        if scenario.spec is None:
+            if skipped is not None:
+                skipped.append(f"{scenario.name}: no spec (validate it and use the written dataset)")
+            continue
+        tools = tools_from_spec(scenario.spec)
+        try:
+            tasks = sample_tasks(scenario.name, tools, scenario.val_report, tasks_per_scenario, seed, chain_length)
+        except ValueError as exc:
+            if skipped is not None:
+                skipped.append(str(exc))
+            continue
+        definitions = tools.definitions()
+        for index, task in enumerate(tasks):
+            prompt = ([{"role": "system", "content": system_prompt}] if system_prompt else []) + [
+                {"role": "user", "content": task.prompt}
+            ]
+            info = {"scenario": scenario.name, "task_index": index, "targets": list(task.targets),
+                    "tool_defs": definitions}  # fmt: skip
+            rows.append({"prompt": prompt, "answer": "", "task": "awm", "info": json.dumps(info)})
+    if not rows:
+        raise ValueError("no task could be built: " + "; ".join((skipped or [])[:5]))
+    return Dataset.from_list(rows)
+
+
+class AWMEnv(vf.MultiTurnEnv):
+    """Multi-turn tool use against scenario slots leased from the farm."""
+
+    def __init__(self, farm_target: str | None, config: Config, scenarios: list[Scenario], **kwargs: Any):
+        super().__init__(**kwargs)
+        self.farm_target = farm_target
+        self.config = config
+        self._scenarios: list[Scenario] | None = scenarios
+        self._farm: Any = None
+        self._farm_lock = asyncio.Lock()
+        self._owns_farm = False
+        self._episodes: dict[str, Any] = {}
+
+    async def farm(self) -> Any:
+        """The farm, reached (or started) on first use, so loading the environment stays cheap."""
+        async with self._farm_lock:
+            if self._farm is None:
+                self._farm = await asyncio.to_thread(self._connect)
+        return self._farm
+
+    def _connect(self) -> Any:
+        from awm_ray.farm import Farm
+
+        target = self.farm_target
+        if target and target.startswith(("http://", "https://")):
+            from awm_ray.farm.remote import RemoteFarm
+
+            return RemoteFarm(target)
+        if target:
+            farm = Farm.connect(target, self.config)
+            farm.add_scenarios(self._scenarios or [])
+        else:
+            farm = Farm.start(self.config, self._scenarios or [])
+            self._owns_farm = True
+        self._scenarios = None  # the farm holds them now
+        return farm
+
+    async def setup_state(self, state: vf.State) -> vf.State:
+        info = state["info"]
+        state["awm"] = {"scenario": info["scenario"], "targets": list(info["targets"]), "calls": [],
+                        "lease_id": None, "error": None}  # fmt: skip
+        try:
+            episode = await (await self.farm()).lease(info["scenario"])
+        except FarmError as exc:
+            state["awm"]["error"] = f"{type(exc).__name__}: {exc}"
+            raise FarmUnavailable(str(exc)) from exc
+        self._episodes[state["trajectory_id"]] = episode
+        state["awm"]["lease_id"] = episode.lease_id
+        return state
+
+    async def env_response(self, messages: vf.Messages, state: vf.State, **kwargs: Any) -> vf.Messages:
+        episode = self._episodes.get(state["trajectory_id"])
+        replies = []
+        for call in getattr(messages[-1], "tool_calls", None) or []:
+            if episode is None:
+                raise FarmUnavailable(f"rollout {state['trajectory_id']} holds no lease")
+            try:
+                result = await episode.call(call.name, call.arguments)
+            except LeaseLost as exc:
+                state["awm"]["error"] = f"LeaseLost: {exc}"
+                raise FarmUnavailable(f"the environment was lost mid-episode: {exc}") from exc
+            record = result.to_dict()
+            record["text"] = result.text
+            state["awm"]["calls"].append(record)
+            log.debug("rollout %s: %s -> %s", state["trajectory_id"], call.name, result.status)
+            replies.append(vf.ToolMessage(tool_call_id=call.id, content=result.text))
+        return replies
+
+    @vf.stop
+    async def no_tool_calls(self, state: vf.State) -> bool:
+        """The model answered without calling a tool: the episode is over."""
+        trajectory = state["trajectory"]
+        if not trajectory:
+            return False
+        last = trajectory[-1]["completion"]
+        last = last[-1] if isinstance(last, list) and last else last
+        return not getattr(last, "tool_calls", None)
+
+    @vf.cleanup
+    async def release_lease(self, state: vf.State) -> None:
+        """Give the slot back (runs before scoring; safe to run twice)."""
+        episode = self._episodes.pop(state.get("trajectory_id"), None)
+        if episode is not None:
+            await episode.release()
+
+    @vf.teardown
+    async def release_everything(self) -> None:
+        episodes, self._episodes = list(self._episodes.values()), {}
+        for episode in episodes:
+            try:
+                await episode.release()
+            except Exception as exc:  # the farm may already be gone at exit
+                log.debug("release at teardown failed: %s", exc)
+        farm, self._farm = self._farm, None
+        if farm is None:
+            return
+        if hasattr(farm, "close"):
+            await farm.close()
+        elif self._owns_farm:
+            await asyncio.to_thread(farm.shutdown)
+
+
+# ---- rubric ---------------------------------------------------------------------------------
+
+
+def _awm(state: vf.State) -> tuple[list[str], list[dict[str, Any]]]:
+    awm = state.get("awm") or {}
+    return awm.get("targets", []), awm.get("calls", [])
+
+
+async def endpoint_hit(state: vf.State) -> float:
+    """1 when every target operation was called (in any order), else 0."""
+    return rewards.endpoint_hit(*_awm(state))
+
+
+async def endpoint_success(state: vf.State) -> float:
+    """1 when every target was called and answered 2xx at least once."""
+    return rewards.endpoint_success(*_awm(state))
+
+
+async def tool_call_count(state: vf.State) -> float:
+    return float(len(_awm(state)[1]))
+
+
+async def tool_error_count(state: vf.State) -> float:
+    """Calls that never reached the app (bad arguments, unknown tool, timeout) or answered >= 400."""
+    return rewards.tool_error_count(_awm(state)[1])
+
+
+JUDGE_PROMPT = """A user asked an assistant to operate an application through API tools.
+
+Request:
+```
+{question}
+```
+
+Operations that accomplish it:
+```
+{answer}
+```
+
+The assistant's tool calls and final reply:
+```
+{response}
+```
+
+Did the assistant accomplish the request? Respond "yes" or "no" only."""
+
+
+def make_llm_judge(judge_model: str, judge_base_url: str | None):
+    """A monitor-only judge whose client is built on first use (a missing key must not break loading)."""
+    rubric: list[Any] = []
+
+    async def llm_judge(prompt: vf.Messages, completion: vf.Messages, state: vf.State) -> float:
+        if not rubric:
+            from openai import AsyncOpenAI
+
+            client = AsyncOpenAI(base_url=judge_base_url, api_key=os.environ.get("OPENAI_API_KEY") or "unset")
+            rubric.append(vf.JudgeRubric(judge_client=client, judge_model=judge_model, judge_prompt=JUDGE_PROMPT))
+        answer = ", ".join(_awm(state)[0])
+        try:
+            verdict = await rubric[0].judge(prompt, completion, answer, state)
+        except Exception as exc:
+            log.warning("llm_judge failed: %s", exc)
+            return 0.0
+        return 1.0 if "yes" in str(verdict).lower() else 0.0
+
+    return llm_judge
+
+
+def make_rubric(include_llm_judge: bool, judge_model: str, judge_base_url: str | None) -> vf.Rubric:
+    rubric = vf.Rubric(funcs=[endpoint_hit, tool_call_count], weights=[1.0, 0.0])
+    rubric.add_metric(endpoint_success)
+    rubric.add_metric(tool_error_count)
+    if include_llm_judge:
+        rubric.add_metric(make_llm_judge(judge_model, judge_base_url))
+    return rubric
+
+
+# ---- entry point ------------------------------------------------------------------------------
+
+
+def load_environment(
+    tasks_per_scenario: int = 1,
+    max_scenarios: int | None = None,
+    scenario_filter: str | list[str] | None = None,
+    max_turns: int = 20,
+    seed: int = 0,
+    include_llm_judge: bool = False,
+    judge_model: str = "gpt-4.1-nano",
+    judge_base_url: str | None = None,
+    dataset_name: str = DEFAULT_DATASET,
+    split: str = "train",
+    chain_length: int = 1,
+    farm: str | None = None,
+    farm_config: str | dict | None = None,
+    backend: str | None = None,
+    system_prompt: str | None = DEFAULT_SYSTEM_PROMPT,
+    **kwargs: Any,
+) -> AWMEnv:
+    """AWM tool-use tasks served by an awm-ray farm.
+
+    The first nine arguments are those of `awm-harness-1k`, with its defaults. `dataset_name`:
+    a hub dataset, `"bundled"`, or a local path. `farm`: None starts a local farm on first use;
+    a Ray address ("auto", "ray://...") joins a running one; an http(s) URL uses its gateway.
+    `farm_config`: a YAML path or a dict in the `configs/*.yaml` shape.
+    """
+    if isinstance(farm_config, dict):
+        config = Config.model_validate(farm_config)
+    else:
+        config = load_config(farm_config)
+    if backend:
+        config.hosting.backend = backend  # type: ignore[assignment]
+    errors: list[ScenarioError] = []
+    scenarios = list(load_scenarios(dataset_name or BUNDLED, split, max_scenarios, scenario_filter, errors))
+    skipped: list[str] = [str(e) for e in errors]
+    dataset = build_dataset(scenarios, tasks_per_scenario, seed, chain_length, system_prompt, skipped)
+    if skipped:
+        log.warning("%d scenario(s) skipped: %s", len(skipped), "; ".join(skipped[:3]))
+    return AWMEnv(
+        farm,
+        config,
+        scenarios,
+        dataset=dataset,
+        eval_dataset=dataset,
+        rubric=make_rubric(include_llm_judge, judge_model, judge_base_url),
+        max_turns=max_turns,
+        **kwargs,
+    )
