@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     _data_args(evaluate)
     evaluate.add_argument("--backend", choices=["subprocess", "inprocess"], help="override hosting.backend")
+    evaluate.add_argument("--address", help="Ray address to join (default: farm.address, else a new local Ray)")
     evaluate.add_argument("--model", help="model name at --base-url (default: the reference --policy)")
     evaluate.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
     evaluate.add_argument("--api-key-var", help="environment variable holding the endpoint's API key")
@@ -177,7 +178,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
     if args.model and not args.base_url:
         raise ValueError("--model needs --base-url (an OpenAI-compatible endpoint)")
-    config = _config(args, **{"hosting.backend": args.backend})
+    config = _config(args, **{"hosting.backend": args.backend, "farm.address": args.address})
     out = args.out or Path("runs") / time.strftime("eval-%Y%m%d-%H%M%S")
     settings = EvalSettings(
         out_dir=out, model=args.model, base_url=args.base_url, api_key_var=args.api_key_var, policy=args.policy,
@@ -185,6 +186,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         rollouts_per_example=args.rollouts_per_example, concurrency=args.concurrency, max_turns=args.max_turns,
         seed=args.seed, chain_length=args.chain_length, resume=args.resume,
     )  # fmt: skip
+    if not args.resume and (out / "results.jsonl").exists():
+        raise FileExistsError(f"{out / 'results.jsonl'} exists: pass --resume to continue it, or another --out")
     data = config.data
     errors: list[ScenarioError] = []
     scenarios = list(load_scenarios(data.dataset, data.split, data.max_scenarios, data.scenario_filter, errors))

@@ -62,7 +62,9 @@ class FarmConfig(_Strict):
     """The Ray farm: worker actors that own slots, and the scheduler that leases them."""
 
     address: str | None = Field(
-        None, description="Ray cluster address ('auto', 'ray://host:10001', ...); null starts or joins a local Ray."
+        None,
+        description="Ray cluster address ('auto', 'ray://host:10001', host:port); null starts a new local Ray "
+        "(inside `ray job submit`, the job's cluster).",
     )
     namespace: str = Field("awm-ray", description="Ray namespace of the farm's named actors.")
     name: str = Field("awm-ray-farm", description="Name of the scheduler actor; clients connect to it by name.")

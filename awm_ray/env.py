@@ -63,7 +63,7 @@ def build_dataset(
             ]
             info = {"scenario": scenario.name, "task_index": index, "targets": list(task.targets),
                     "tool_defs": definitions}  # fmt: skip
-            rows.append({"prompt": prompt, "answer": "", "task": "awm", "info": json.dumps(info)})
+            rows.append({"prompt": prompt, "answer": "", "info": json.dumps(info)})
     if not rows:
         raise ValueError("no task could be built: " + "; ".join((skipped or [])[:5]))
     return Dataset.from_list(rows)

@@ -21,7 +21,7 @@ from farmkit import config, listening_ports, serve_processes
 
 @pytest.fixture(scope="module", autouse=True)
 def local_ray():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, namespace="awm-ray-tests")
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, namespace="awm-ray-tests")
     yield
     ray.shutdown()
 

@@ -335,8 +335,13 @@ def _init_ray(farm: FarmConfig) -> bool:
             RayConfig.initialize("")
         except (ImportError, AttributeError):
             log.warning("could not switch Ray to token auth; set RAY_AUTH_MODE=token before starting")
+    address = farm.address
+    if address is None and not os.environ.get("RAY_ADDRESS"):
+        # A new local Ray, never a cluster some earlier `ray start` left on record (it may be dead).
+        # Inside `ray job submit`, RAY_ADDRESS names the job's cluster and is used as it is.
+        address = "local"
     ray.init(
-        address=farm.address, namespace=farm.namespace, log_to_driver=False, include_dashboard=False,
+        address=address, namespace=farm.namespace, log_to_driver=False, include_dashboard=False,
         configure_logging=False,
     )  # fmt: skip
     return True
