@@ -13,13 +13,14 @@ import shutil
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from awm_ray.config import HostingConfig
 from awm_ray.hosting import Backend, BackendError, Slot, SlotUnusable, TemplateStore, make_backend
-from awm_ray.scenario import Scenario, ScenarioError, spec_from_openapi, spec_mismatches
+from awm_ray.scenario import Scenario, ScenarioError, schema_of, spec_from_openapi, spec_mismatches
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ class Validator:
         self.root = Path(tempfile.mkdtemp(prefix="awm-ray-validate-")) if self._own_root else Path(self.hosting.workdir)
         self.templates = TemplateStore(self.root / "templates", self.backend, self.hosting.start_timeout_s)
         self._count = 0
+        self._completed: dict[str, Scenario] = {}
 
     async def validate(self, scenario: Scenario) -> dict[str, Any]:
         """The val_report of one scenario; never raises for the scenario's own faults."""
@@ -77,6 +79,7 @@ class Validator:
         report["database"] = template.report.to_dict()
         if template.report.schema_from_app:
             report["notes"].append("no db schema: tables created by the app's own ORM")
+            self._complete(scenario, db_schema=schema_of(template.path))
         if scenario.code is None:
             report["status"], report["error"] = "incomplete", "no server code (env): database built, endpoints not checked"
             return
@@ -91,6 +94,7 @@ class Validator:
             report["tool_source"] = slot.tool_source
             if scenario.spec is None:
                 report["notes"].append("no spec: tools taken from the app's OpenAPI document")
+                self._complete(scenario, spec=slot.spec)
             else:
                 app_spec = spec_from_openapi(await slot.app.openapi())
                 report["spec_mismatches"] = spec_mismatches(scenario.spec, app_spec)
@@ -122,18 +126,31 @@ class Validator:
         finally:
             await slot.close()
 
+    def _complete(self, scenario: Scenario, **parts: Any) -> None:
+        """Remember a part derived from the app (its ORM schema, its OpenAPI spec) for `completed()`."""
+        base = self._completed.get(scenario.name, scenario)
+        self._completed[scenario.name] = replace(base, **parts)
+
+    def completed(self, scenario: Scenario) -> Scenario:
+        """The scenario with the parts its app supplied: what `--write-dataset` writes back."""
+        return self._completed.pop(scenario.name, scenario)
+
     async def validate_many(self, scenarios: Iterable[Scenario], concurrency: int = 2) -> AsyncIterator[tuple[Scenario, dict]]:
-        """Validate a stream of scenarios, `concurrency` at a time, yielding in input order."""
+        """Validate a stream of scenarios, `concurrency` at a time, yielding in input order.
+
+        The scenario yielded carries the parts its app supplied (see `completed`)."""
         window: collections.deque[tuple[Scenario, asyncio.Task]] = collections.deque()
         try:
             for scenario in scenarios:
                 window.append((scenario, asyncio.ensure_future(self.validate(scenario))))
                 if len(window) >= max(1, concurrency):
                     done, task = window.popleft()
-                    yield done, await task
+                    report = await task
+                    yield self.completed(done), report
             while window:
                 done, task = window.popleft()
-                yield done, await task
+                report = await task
+                yield self.completed(done), report
         finally:
             for _, task in window:
                 task.cancel()

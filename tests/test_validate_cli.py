@@ -42,6 +42,11 @@ def test_validate_real_awm_rows(tmp_path, samples_dir, backend, capsys):
     assert len(no_schema["endpoints"]) >= 30 and no_schema["passed"] >= 30
     assert report["summary"]["missing_parts"] == {"e_commerce_33": ["env"], "communication_messaging_1": ["db", "spec"]}
 
+    # what the app supplied is written back: its ORM schema and its OpenAPI spec
+    (completed,) = load_scenarios(str(tmp_path / "ds"), scenario_filter="communication_messaging_1")
+    assert completed.missing == () and len(tools_from_spec(completed.spec)) == len(no_schema["endpoints"])
+    assert any(t["name"] == "emails" for t in completed.db_schema["tables"])
+
     # the written dataset carries the reports, and tasks come from passed endpoints only
     (scenario,) = load_scenarios(str(tmp_path / "ds"), scenario_filter="content_platform_1")
     tools = tools_from_spec(scenario.spec)

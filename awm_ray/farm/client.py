@@ -43,6 +43,7 @@ class Episode:
         self.lease_id: str = grant["lease_id"]
         self._token: str = grant["token"]
         self._worker = grant["worker"]
+        self._incarnation: str | None = grant.get("incarnation")
         self.scenario: str = grant["scenario"]
         self.worker_id: str = grant["worker_id"]
         self.node_id: str = grant["node_id"]
@@ -54,11 +55,11 @@ class Episode:
         result; a lease that ended (expiry, dead server, worker or node) raises `LeaseLost`."""
         if self.released:
             raise LeaseLost(f"lease {self.lease_id} was released")
-        return await self._on_worker(self._worker.call.remote(self.lease_id, self._token, tool, arguments))
+        return await self._on_worker(self._worker.call.remote(self.lease_id, self._token, tool, arguments, self._incarnation))
 
     async def renew(self) -> None:
         """Keep the lease alive through a long pause between calls (each call renews it too)."""
-        await self._on_worker(self._worker.renew.remote(self.lease_id, self._token))
+        await self._on_worker(self._worker.renew.remote(self.lease_id, self._token, self._incarnation))
 
     async def _on_worker(self, ref: Any) -> Any:
         """Await a worker call; a worker that died, or cannot come back, means the lease is lost."""

@@ -86,6 +86,8 @@ class FarmScheduler:
         self._workers: list[_Worker] = []
         self._leases: dict[str, _Lease] = {}
         self._catalog: dict[str, ray.ObjectRef] = {}
+        self._tools: dict[str, list[dict]] = {}
+        self._background: set[asyncio.Task] = set()
         self._waiters: collections.deque[asyncio.Future] = collections.deque()
         self._next_worker = 0
         self._sweeper: asyncio.Task | None = None
@@ -126,6 +128,7 @@ class FarmScheduler:
     async def add_scenarios(self, scenarios: list[Scenario]) -> int:
         for scenario in scenarios:
             self._catalog[scenario.name] = ray.put(scenario)  # owned by this actor: outlives the driver
+            self._tools.pop(scenario.name, None)
         return len(self._catalog)
 
     async def scenario_names(self) -> list[str]:
@@ -150,21 +153,29 @@ class FarmScheduler:
                 await self._wait_for_room(deadline, timeout, front=my_turn)
                 my_turn = True
                 continue
-            lease = self._reserve(worker, scenario)
-            try:
-                granted = await worker.handle.acquire.remote(lease.lease_id, lease.token, scenario, [ref])
-            except PoolFull:
-                self._forget(lease, warm=False)
-                worker.size, worker.warm = worker.max_slots, collections.Counter()  # stale view: wait for a heartbeat
-                continue
-            except (ray.exceptions.RayTaskError, asyncio.CancelledError):  # the worker's own answer, e.g. ScenarioUnavailable
-                self._forget(lease, warm=False)
-                raise
-            except ray.exceptions.RayError as exc:  # died, unavailable, or unschedulable (its node left)
-                self._forget(lease, warm=False)
-                self._worker_lost(worker, f"it failed while granting a lease ({type(exc).__name__})")
-                continue
-            lease.confirmed_at = time.monotonic()
+            lease, warm = self._reserve(worker, scenario)
+            tools = self._tools.get(scenario)
+            acquire = worker.handle.acquire.remote(lease.lease_id, lease.token, scenario, [ref], tools is None)
+            if warm and tools is not None:
+                # A warm slot is there: grant now, bind in the background. The worker holds back
+                # this lease's calls until the binding lands, so nothing is lost but a round trip.
+                self._spawn(self._confirm(lease, worker, acquire))
+            else:
+                try:
+                    granted = await acquire
+                except PoolFull:
+                    self._forget(lease, warm=False)
+                    worker.size, worker.warm = worker.max_slots, collections.Counter()  # stale: wait for a heartbeat
+                    continue
+                except (ray.exceptions.RayTaskError, asyncio.CancelledError):  # the worker's answer, e.g. ScenarioUnavailable
+                    self._forget(lease, warm=False)
+                    raise
+                except ray.exceptions.RayError as exc:  # died, unavailable, or unschedulable (its node left)
+                    self._forget(lease, warm=False)
+                    self._worker_lost(worker, f"it failed while granting a lease ({type(exc).__name__})")
+                    continue
+                lease.confirmed_at = time.monotonic()
+                tools = self._tools.setdefault(scenario, granted["tools"] or [])
             self.granted += 1
             elapsed = (time.perf_counter() - started) * 1000
             self.lease_ms.append(elapsed)
@@ -176,9 +187,29 @@ class FarmScheduler:
                 "scenario": scenario,
                 "worker": worker.handle,
                 "worker_id": worker.worker_id,
+                "incarnation": worker.incarnation,
                 "node_id": worker.node_id,
-                "tools": granted["tools"],
+                "tools": tools,
             }
+
+    async def _confirm(self, lease: _Lease, worker: _Worker, acquire: Any) -> None:
+        """The background half of a warm grant: note the binding, or undo the grant if it failed."""
+        try:
+            await acquire
+        except ray.exceptions.RayTaskError as exc:  # the worker could not bind: the holder gets LeaseLost
+            log.warning("warm lease %s on %s could not be bound: %s", lease.lease_id, worker.worker_id, exc)
+            self._forget(lease, warm=False)
+            return
+        except ray.exceptions.RayError as exc:
+            self._forget(lease, warm=False)
+            self._worker_lost(worker, f"it failed while binding a lease ({type(exc).__name__})")
+            return
+        lease.confirmed_at = time.monotonic()
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def release(self, lease_id: str, token: str) -> bool:
         lease = self._leases.get(lease_id)
@@ -258,21 +289,23 @@ class FarmScheduler:
             node_load[w.node_id] += len(w.leases)
         return min(warm or candidates, key=lambda w: (node_load[w.node_id], len(w.leases) / w.max_slots, w.worker_id))
 
-    def _reserve(self, worker: _Worker, scenario: str) -> _Lease:
+    def _reserve(self, worker: _Worker, scenario: str) -> tuple[_Lease, bool]:
+        """Book a slot on `worker`; True with it if a warm slot of the scenario is there to take."""
         lease = _Lease(uuid.uuid4().hex, secrets.token_urlsafe(24), scenario, worker)
         self._leases[lease.lease_id] = lease
         worker.leases.add(lease.lease_id)
         worker.version += 1
         if worker.warm[scenario] > 0:
             worker.warm[scenario] -= 1
-        elif worker.size < worker.max_slots:
+            return lease, True
+        if worker.size < worker.max_slots:
             worker.size += 1
         else:  # the worker evicts its least recently used idle slot; the next heartbeat says which
             for name, count in worker.warm.most_common():
                 if count > 0:
                     worker.warm[name] -= 1
                     break
-        return lease
+        return lease, False
 
     def _forget(self, lease: _Lease, warm: bool) -> None:
         if self._leases.pop(lease.lease_id, None) is None:

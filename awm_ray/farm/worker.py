@@ -56,6 +56,8 @@ class FarmWorker:
         self._ended_since_heartbeat: dict[str, str] = {}
         self._scenarios: collections.OrderedDict[str, Scenario] = collections.OrderedDict()
         self._tools: dict[str, list[dict]] = {}
+        self._bindings: dict[str, asyncio.Future] = {}
+        self.bind_timeout_s = 120.0  # a granted lease's binding may wait for a reset or a cold start
         self._loop_task: asyncio.Task | None = None
         self.metrics = WorkerMetrics(worker_id)
         self._exported: dict[str, int] = {}
@@ -76,24 +78,39 @@ class FarmWorker:
 
     # ---- leases ---------------------------------------------------------------------------
 
-    async def acquire(self, lease_id: str, token: str, name: str, scenario_box: list) -> dict[str, Any]:
-        """Bind a clean slot of scenario `name` to the lease; returns its tool definitions."""
-        await self.ready()
-        scenario = await self._scenario(name, scenario_box)
+    async def acquire(
+        self, lease_id: str, token: str, name: str, scenario_box: list, want_tools: bool = True
+    ) -> dict[str, Any]:
+        """Bind a clean slot of scenario `name` to the lease (and return its tools if asked).
+
+        The scheduler may grant a warm lease before this finishes; calls that arrive first wait
+        for the binding (`_bound`), so no call ever reaches a slot that is not the lease's.
+        """
+        if self._loop_task is None:
+            await self.ready()
+        binding = self._binding(lease_id)
         try:
+            scenario = await self._scenario(name, scenario_box)
             slot = await self.pool.acquire(scenario)
-        except PoolFull:
-            raise
         except (BackendError, ScenarioError) as exc:
-            raise ScenarioUnavailable(f"scenario {name!r} could not be started: {exc}") from None
+            error: Exception = ScenarioUnavailable(f"scenario {name!r} could not be started: {exc}")
+            self._fail_binding(lease_id, binding, error)
+            raise error from None
+        except BaseException as exc:
+            self._fail_binding(lease_id, binding, exc)
+            raise
         self._leases[lease_id] = _Held(slot, token, time.monotonic())
-        self.metrics.slots.set(self.pool.size)
+        self._bindings.pop(lease_id, None)
+        if not binding.done():
+            binding.set_result(None)
         if name not in self._tools:
             self._tools[name] = slot.tools.definitions() if slot.tools else []
-        return {"tools": self._tools[name], "tool_source": slot.tool_source}
+        return {"tools": self._tools[name] if want_tools else None, "tool_source": slot.tool_source}
 
-    async def call(self, lease_id: str, token: str, tool: str, arguments: str | dict | None) -> CallResult:
-        held = self._held(lease_id, token)
+    async def call(
+        self, lease_id: str, token: str, tool: str, arguments: str | dict | None, incarnation: str | None = None
+    ) -> CallResult:
+        held = await self._bound(lease_id, token, incarnation)
         held.last_call = time.monotonic()
         started = time.perf_counter()
         result = await held.slot.call(tool, arguments)
@@ -104,11 +121,17 @@ class FarmWorker:
             raise LeaseLost(f"lease {lease_id}: its scenario server died mid-episode; take a new lease")
         return result
 
-    async def renew(self, lease_id: str, token: str) -> None:
-        self._held(lease_id, token).last_call = time.monotonic()
+    async def renew(self, lease_id: str, token: str, incarnation: str | None = None) -> None:
+        (await self._bound(lease_id, token, incarnation)).last_call = time.monotonic()
 
     async def release(self, lease_id: str, token: str) -> bool:
         held = self._leases.get(lease_id)
+        if held is None and lease_id in self._bindings:  # released before its binding landed
+            try:
+                await asyncio.wait_for(asyncio.shield(self._bindings[lease_id]), self.bind_timeout_s)
+            except Exception:
+                pass
+            held = self._leases.get(lease_id)
         if held is None or not hmac.compare_digest(held.token, token):
             return False
         self._end(lease_id, "released")
@@ -156,23 +179,49 @@ class FarmWorker:
 
     # ---- internals ------------------------------------------------------------------------
 
-    def _held(self, lease_id: str, token: str) -> _Held:
+    async def _bound(self, lease_id: str, token: str, incarnation: str | None) -> _Held:
+        """The lease's slot, waiting (briefly) for a binding that is still on its way."""
+        if incarnation is not None and incarnation != self.incarnation:
+            raise LeaseLost(f"lease {lease_id} is no longer valid: its worker {self.worker_id} restarted")
+        if lease_id not in self._leases and lease_id not in self._ended:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._binding(lease_id)), self.bind_timeout_s)
+            except asyncio.TimeoutError:
+                self._bindings.pop(lease_id, None)
+            except Exception:
+                pass  # the binding failed: its reason is in _ended
         held = self._leases.get(lease_id)
         if held is None:
-            reason = self._ended.get(lease_id, "this worker does not hold it (the worker may have restarted)")
+            reason = self._ended.get(lease_id, "this worker does not hold it")
             raise LeaseLost(f"lease {lease_id} is no longer valid: {reason}")
         if not hmac.compare_digest(held.token, token):
             raise FarmError(f"lease {lease_id}: wrong token")
         return held
 
-    def _end(self, lease_id: str, reason: str, broken: bool = False) -> None:
-        held = self._leases.pop(lease_id, None)
-        if held is None:
-            return
+    def _binding(self, lease_id: str) -> asyncio.Future:
+        future = self._bindings.get(lease_id)
+        if future is None:
+            future = self._bindings[lease_id] = asyncio.get_running_loop().create_future()
+        return future
+
+    def _fail_binding(self, lease_id: str, binding: asyncio.Future, exc: BaseException) -> None:
+        self._bindings.pop(lease_id, None)
+        self._remember_end(lease_id, f"no slot could be bound to it ({type(exc).__name__}: {exc})")
+        if not binding.done():
+            binding.set_exception(LeaseLost(str(exc)))
+            binding.exception()  # retrieved here, so an unawaited failure is not logged as lost
+
+    def _remember_end(self, lease_id: str, reason: str) -> None:
         self._ended[lease_id] = reason
         self._ended_since_heartbeat[lease_id] = reason
         while len(self._ended) > _ENDED_MEMORY:
             self._ended.popitem(last=False)
+
+    def _end(self, lease_id: str, reason: str, broken: bool = False) -> None:
+        held = self._leases.pop(lease_id, None)
+        if held is None:
+            return
+        self._remember_end(lease_id, reason)
         if reason != "released":
             self.leases_lost += 1
             self.metrics.leases_lost.inc()

@@ -57,22 +57,19 @@ class HostedApp(ABC):
     async def send(self, request: HttpRequest, timeout_s: float) -> HttpResponse:
         started = time.perf_counter()
         try:
-            response = await asyncio.wait_for(
-                self._client.request(
-                    request.method,
-                    request.path,
-                    params=list(request.query) or None,
-                    json=request.json,
-                    timeout=timeout_s,
-                ),
-                timeout_s + 1.0,
-            )
-        except (httpx.TimeoutException, asyncio.TimeoutError):
+            async with asyncio.timeout(timeout_s + 1.0):  # the in-process transport has no timeouts of its own
+                status, text = await self._exchange(request, timeout_s)
+        except (httpx.TimeoutException, TimeoutError):
             raise CallTimeout(f"no answer within {timeout_s:g} s") from None
         except (httpx.TransportError, httpx.StreamError) as exc:
             raise ServerGone(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__) from None
-        elapsed = (time.perf_counter() - started) * 1000
-        return HttpResponse(response.status_code, response.text, elapsed)
+        return HttpResponse(status, text, (time.perf_counter() - started) * 1000)
+
+    async def _exchange(self, request: HttpRequest, timeout_s: float) -> tuple[int, str]:
+        response = await self._client.request(
+            request.method, request.path, params=list(request.query) or None, json=request.json, timeout=timeout_s
+        )
+        return response.status_code, response.text
 
     async def openapi(self, timeout_s: float = 30.0) -> dict[str, Any]:
         response = await self.send(HttpRequest("GET", "/openapi.json"), timeout_s)

@@ -21,8 +21,12 @@ from pathlib import Path
 import httpx
 
 from awm_ray.hosting.backend import Backend, HostedApp, ServerStartError, database_url
-from awm_ray.scenario import Scenario
+from awm_ray.scenario import HttpRequest, Scenario
 
+# AWM's generated code uses Field(example=...) and datetime.utcnow(): their deprecation warnings fire
+# at import and again when FastAPI renders its OpenAPI document, long after the import returned.
+warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"<awm-ray scenario")
+warnings.filterwarnings("ignore", message=r"`example` has been deprecated")
 _IMPORT_LOCK = threading.Lock()  # DATABASE_PATH is process-global while a module imports
 _COUNTER = itertools.count()
 
@@ -67,10 +71,19 @@ def dispose_module(module: types.ModuleType) -> None:
 
 class InProcessApp(HostedApp):
     def __init__(self, module: types.ModuleType):
-        transport = httpx.ASGITransport(app=module.app, raise_app_exceptions=False)
-        super().__init__(httpx.AsyncClient(transport=transport, base_url="http://scenario"))
+        self._transport = httpx.ASGITransport(app=module.app, raise_app_exceptions=False)
+        super().__init__(httpx.AsyncClient(transport=self._transport, base_url="http://scenario"))
         self.module = module
         self._closed = False
+
+    async def _exchange(self, request: HttpRequest, timeout_s: float) -> tuple[int, str]:
+        # Straight to the transport: no cookies, redirects or auth to process in-process (~0.2 ms a call).
+        outgoing = httpx.Request(
+            request.method, "http://scenario" + request.path, params=list(request.query) or None, json=request.json
+        )
+        response = await self._transport.handle_async_request(outgoing)
+        body = await response.aread()
+        return response.status_code, body.decode("utf-8", errors="replace")
 
     def alive(self) -> bool:
         return not self._closed

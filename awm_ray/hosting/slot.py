@@ -12,6 +12,7 @@ import asyncio
 import logging
 import shutil
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,7 @@ class Slot:
         self.app: HostedApp | None = None
         self.tools: Toolset | None = None
         self.tool_source: str | None = None
+        self.spec: Mapping[str, Any] | None = scenario.spec  # the app's own, when the scenario has none
         self.usable = False
 
     async def start(self) -> Slot:
@@ -94,7 +96,8 @@ class Slot:
             if self.scenario.spec is not None:
                 self.tools, self.tool_source = tools_from_spec(self.scenario.spec), "spec"
             else:
-                self.tools, self.tool_source = tools_from_spec(spec_from_openapi(await self.app.openapi())), "openapi"
+                self.spec = spec_from_openapi(await self.app.openapi())
+                self.tools, self.tool_source = tools_from_spec(self.spec), "openapi"
         except BaseException:
             await self.close()
             raise

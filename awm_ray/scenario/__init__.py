@@ -1,6 +1,6 @@
 """The Scenario layer: pure parsing, tools, tasks and database building (no Ray, no processes)."""
 
-from awm_ray.scenario.database import BuildReport, build_database, content_checksum, restore
+from awm_ray.scenario.database import BuildReport, build_database, content_checksum, restore, schema_of
 from awm_ray.scenario.model import Scenario, ScenarioError, parse_scenario
 from awm_ray.scenario.openapi import spec_from_openapi, spec_mismatches
 from awm_ray.scenario.tasks import Task, passed_operations, sample_tasks
@@ -22,6 +22,7 @@ __all__ = [
     "passed_operations",
     "restore",
     "sample_tasks",
+    "schema_of",
     "spec_from_openapi",
     "spec_mismatches",
     "tools_from_spec",

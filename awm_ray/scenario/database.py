@@ -148,3 +148,20 @@ def restore(template: str | Path, live: str | Path, timeout_s: float = 5.0) -> N
     finally:
         dst.close()
         src.close()
+
+
+def schema_of(path: str | Path) -> dict[str, Any]:
+    """The `db_schema` part (`{"tables": [{"name", "ddl", "indexes"}]}`) of an existing database."""
+    conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+    try:
+        rows = conn.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' "
+            "ORDER BY rowid"
+        ).fetchall()
+    finally:
+        conn.close()
+    tables = {name: {"name": name, "ddl": sql + ";", "indexes": []} for kind, name, _, sql in rows if kind == "table"}
+    for kind, _, table, sql in rows:
+        if kind == "index" and table in tables:
+            tables[table]["indexes"].append(sql + ";")
+    return {"tables": list(tables.values())}
