@@ -145,7 +145,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         columns = (TextColumn("validating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
                    TextColumn("{task.description}"))  # fmt: skip
         try:
-            with Progress(*columns, console=console, transient=False) as progress:
+            with _progress(columns, "validated") as progress:
                 bar = progress.add_task("", total=_count_hint(data.dataset, data.max_scenarios))
                 async for scenario, report in validator.validate_many(scenarios, args.concurrency):
                     reports.append(report)
@@ -198,7 +198,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     columns = (TextColumn("episodes"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
                TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.description}"))  # fmt: skip
     try:
-        with Progress(*columns, console=console) as progress:
+        with _progress(columns, "episodes") as progress:
             bar = progress.add_task("", total=None, rate="")
             rewards: list[float] = []
             started = time.monotonic()
@@ -348,6 +348,50 @@ def _print_farm_stats(stats: dict[str, Any]) -> None:
             str(w.get("resets", "-")), str(w.get("slot_restarts", "-")),
         )  # fmt: skip
     console.print(workers)
+
+
+class _LineProgress:
+    """Progress for logs and pipes (no live bar there): a line every `every_s` seconds and at the end."""
+
+    def __init__(self, noun: str, every_s: float = 10.0):
+        import time
+
+        self.noun, self.every_s, self._time = noun, every_s, time.monotonic
+        self.started = self.last = self._time()
+        self.total: float | None = None
+        self.done = 0.0
+        self.description = ""
+
+    def add_task(self, description: str, total: float | None = None, **_: Any) -> int:
+        self.total = total
+        return 0
+
+    def update(self, task: int, *, advance: float = 0, completed: float | None = None, total: float | None = None,
+               description: str | None = None, **_: Any) -> None:  # fmt: skip
+        self.done = completed if completed is not None else self.done + advance
+        self.total = total if total is not None else self.total
+        self.description = description if description is not None else self.description
+        if self._time() - self.last >= self.every_s:
+            self._print()
+
+    def _print(self) -> None:
+        self.last = self._time()
+        elapsed = max(1e-9, self.last - self.started)
+        rate = self.done / elapsed
+        of = f"/{self.total:.0f}" if self.total else ""
+        eta = f", ETA {(self.total - self.done) / rate:.0f} s" if self.total and rate > 0 else ""
+        console.print(f"{self.noun} {self.done:.0f}{of} ({rate:.2f}/s{eta}) {self.description}", highlight=False)
+
+    def __enter__(self) -> _LineProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._print()
+
+
+def _progress(columns: tuple, noun: str) -> Any:
+    """A live bar on a terminal, periodic lines otherwise."""
+    return Progress(*columns, console=console) if console.is_terminal else _LineProgress(noun)
 
 
 def _count_hint(dataset: str, max_scenarios: int | None) -> int | None:

@@ -19,9 +19,10 @@ class HostingConfig(_Strict):
     """How one machine hosts scenario servers (a Slot = one app + its own DB file)."""
 
     backend: BackendName = Field(
-        "subprocess",
-        description="subprocess: each slot is a uvicorn process on a leased loopback port (isolation); "
-        "inprocess: the app is imported into the hosting process and served over ASGI (density, no port).",
+        "inprocess",
+        description="inprocess: the app is imported into the hosting process and served over ASGI (faster, "
+        "~50x denser, no port); subprocess: each slot is a uvicorn process on a leased loopback port (isolation "
+        "for untrusted code: its own process, no secrets in its environment).",
     )
     start_timeout_s: float = Field(30.0, gt=0, description="Seconds a server may take to import and answer.")
     start_attempts: int = Field(2, ge=1, description="Attempts to start a server (each on a new port) before failing.")

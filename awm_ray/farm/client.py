@@ -17,9 +17,9 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
@@ -32,6 +32,7 @@ from awm_ray.scenario import Scenario
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+E = TypeVar("E")
 _ADD_BATCH = 64
 
 
@@ -90,27 +91,23 @@ class Episode:
         return f"Episode({self.scenario!r}, lease={self.lease_id[:8]}, worker={self.worker_id})"
 
 
-class _LeaseRequest:
-    """`await farm.lease(x)` gives an Episode; `async with farm.lease(x) as ep` also releases it."""
+class LeaseRequest(Generic[E]):
+    """`await farm.lease(x)` gives an episode; `async with farm.lease(x) as ep` also releases it."""
 
-    def __init__(self, farm: Farm, scenario: str, timeout_s: float | None):
-        self._farm, self._scenario, self._timeout_s = farm, scenario, timeout_s
-        self._episode: Episode | None = None
-
-    async def _get(self) -> Episode:
-        grant = await self._farm._scheduler.lease.remote(self._scenario, self._timeout_s)
-        return Episode(self._farm, grant)
+    def __init__(self, get: Callable[[], Awaitable[E]]):
+        self._get = get
+        self._episode: E | None = None
 
     def __await__(self):
         return self._get().__await__()
 
-    async def __aenter__(self) -> Episode:
+    async def __aenter__(self) -> E:
         self._episode = await self._get()
         return self._episode
 
     async def __aexit__(self, *exc: object) -> None:
         if self._episode is not None:
-            await self._episode.release()
+            await self._episode.release()  # type: ignore[attr-defined]
 
 
 class Farm:
@@ -241,9 +238,13 @@ class Farm:
 
     # ---- async API ------------------------------------------------------------------------
 
-    def lease(self, scenario: str, timeout_s: float | None = None) -> _LeaseRequest:
+    def lease(self, scenario: str, timeout_s: float | None = None) -> LeaseRequest[Episode]:
         """A lease on a clean slot of `scenario`: `await` it, or use it as an async context manager."""
-        return _LeaseRequest(self, scenario, timeout_s)
+
+        async def get() -> Episode:
+            return Episode(self, await self._scheduler.lease.remote(scenario, timeout_s))
+
+        return LeaseRequest(get)
 
     async def prewarm(self, scenarios: Iterable[str], per_scenario: int = 1) -> int:
         return await self._scheduler.prewarm.remote(list(scenarios), per_scenario)
@@ -299,7 +300,10 @@ class SyncFarm:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
 
     def lease(self, scenario: str, timeout_s: float | None = None) -> SyncEpisode:
-        return SyncEpisode(self, self.run(self._farm.lease(scenario, timeout_s)._get()))
+        return SyncEpisode(self, self.run(self._lease(scenario, timeout_s)))
+
+    async def _lease(self, scenario: str, timeout_s: float | None) -> Episode:
+        return await self._farm.lease(scenario, timeout_s)
 
     def prewarm(self, scenarios: Iterable[str], per_scenario: int = 1) -> int:
         return self.run(self._farm.prewarm(scenarios, per_scenario))

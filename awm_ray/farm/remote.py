@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from awm_ray.farm.client import LeaseRequest
 from awm_ray.farm.errors import FarmError, LeaseLost, LeaseTimeout, ScenarioUnavailable, UnknownScenario
 from awm_ray.hosting import CallResult
 
@@ -77,31 +78,6 @@ class RemoteEpisode:
         await self.release()
 
 
-class _RemoteLease:
-    def __init__(self, farm: RemoteFarm, scenario: str, timeout_s: float | None):
-        self._farm, self._scenario, self._timeout_s = farm, scenario, timeout_s
-        self._episode: RemoteEpisode | None = None
-
-    async def _get(self) -> RemoteEpisode:
-        response = await self._farm._http.post(
-            "/v1/leases", json={"scenario": self._scenario, "timeout_s": self._timeout_s},
-            timeout=(self._timeout_s or 600) + 30,
-        )  # fmt: skip
-        _raise_for(response)
-        return RemoteEpisode(self._farm, response.json())
-
-    def __await__(self):
-        return self._get().__await__()
-
-    async def __aenter__(self) -> RemoteEpisode:
-        self._episode = await self._get()
-        return self._episode
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._episode is not None:
-            await self._episode.release()
-
-
 class RemoteFarm:
     """A farm reached through its HTTP gateway."""
 
@@ -111,8 +87,17 @@ class RemoteFarm:
             base_url=self.url, timeout=timeout_s, trust_env=False, limits=httpx.Limits(max_keepalive_connections=64)
         )
 
-    def lease(self, scenario: str, timeout_s: float | None = None) -> _RemoteLease:
-        return _RemoteLease(self, scenario, timeout_s)
+    def lease(self, scenario: str, timeout_s: float | None = None) -> LeaseRequest[RemoteEpisode]:
+        """A lease on a clean slot of `scenario`: `await` it, or use it as an async context manager."""
+
+        async def get() -> RemoteEpisode:
+            response = await self._http.post(
+                "/v1/leases", json={"scenario": scenario, "timeout_s": timeout_s}, timeout=(timeout_s or 600) + 30
+            )
+            _raise_for(response)
+            return RemoteEpisode(self, response.json())
+
+        return LeaseRequest(get)
 
     async def stats(self) -> dict[str, Any]:
         response = await self._http.get("/v1/stats")

@@ -164,14 +164,14 @@ class FarmScheduler:
                 try:
                     granted = await acquire
                 except PoolFull:
-                    self._forget(lease, warm=False)
+                    self._forget(lease)
                     worker.size, worker.warm = worker.max_slots, collections.Counter()  # stale: wait for a heartbeat
                     continue
                 except (ray.exceptions.RayTaskError, asyncio.CancelledError):  # the worker's answer, e.g. ScenarioUnavailable
-                    self._forget(lease, warm=False)
+                    self._forget(lease)
                     raise
                 except ray.exceptions.RayError as exc:  # died, unavailable, or unschedulable (its node left)
-                    self._forget(lease, warm=False)
+                    self._forget(lease)
                     self._worker_lost(worker, f"it failed while granting a lease ({type(exc).__name__})")
                     continue
                 lease.confirmed_at = time.monotonic()
@@ -198,10 +198,10 @@ class FarmScheduler:
             await acquire
         except ray.exceptions.RayTaskError as exc:  # the worker could not bind: the holder gets LeaseLost
             log.warning("warm lease %s on %s could not be bound: %s", lease.lease_id, worker.worker_id, exc)
-            self._forget(lease, warm=False)
+            self._forget(lease)
             return
         except ray.exceptions.RayError as exc:
-            self._forget(lease, warm=False)
+            self._forget(lease)
             self._worker_lost(worker, f"it failed while binding a lease ({type(exc).__name__})")
             return
         lease.confirmed_at = time.monotonic()
@@ -215,9 +215,22 @@ class FarmScheduler:
         lease = self._leases.get(lease_id)
         if lease is None or not secrets.compare_digest(lease.token, token):
             return False
-        self._forget(lease, warm=True)
-        lease.worker.handle.release.remote(lease_id, token)  # the worker resets in the background
+        self._forget(lease)
+        self._spawn(self._release_on_worker(lease))
         return True
+
+    async def _release_on_worker(self, lease: _Lease) -> None:
+        """Hand the slot back; only the worker's answer makes it count as warm again (a dead worker
+        never looks warm, so warm grants, which skip the round trip, only go to live workers)."""
+        worker = lease.worker
+        try:
+            released = await worker.handle.release.remote(lease.lease_id, lease.token)
+        except ray.exceptions.RayError as exc:
+            self._worker_lost(worker, f"it failed while releasing a lease ({type(exc).__name__})")
+            return
+        if released and worker.alive:
+            worker.warm[lease.scenario] += 1
+            worker.version += 1
 
     async def prewarm(self, names: list[str], per_scenario: int = 1) -> int:
         """Start idle slots of these scenarios, spread over the workers; returns how many started."""
@@ -307,13 +320,11 @@ class FarmScheduler:
                     break
         return lease, False
 
-    def _forget(self, lease: _Lease, warm: bool) -> None:
+    def _forget(self, lease: _Lease) -> None:
         if self._leases.pop(lease.lease_id, None) is None:
             return
         lease.worker.leases.discard(lease.lease_id)
         lease.worker.version += 1
-        if warm:
-            lease.worker.warm[lease.scenario] += 1
         self._wake()
 
     async def _wait_for_room(self, deadline: float, timeout: float, front: bool) -> None:
@@ -429,7 +440,7 @@ class FarmScheduler:
         for lease_id in list(worker.leases):
             lease = self._leases.get(lease_id)
             if lease and lease.confirmed_at is not None and lease.confirmed_at < sent and lease_id not in held:
-                self._forget(lease, warm=False)  # the worker ended it: expired, or its server died
+                self._forget(lease)  # the worker ended it: expired, or its server died
         worker.stats = beat["stats"]
         if worker.version == version:  # nothing changed while the heartbeat was in flight
             worker.size = beat["size"]
