@@ -133,3 +133,22 @@ def test_a_slot_that_fails_verification_is_quarantined(tmp_path):
             await p.close()
 
     run(main())
+
+
+def test_directories_of_killed_farms_are_removed(tmp_path):
+    import os
+    import time
+
+    from awm_ray.farm.worker import remove_stale_farms
+
+    old, fresh, mine, other = (tmp_path / n for n in ("awm-ray-aaaaaaaaaaaa", "awm-ray-bbbbbbbbbbbb",
+                                                       "awm-ray-cccccccccccc", "not-a-farm"))  # fmt: skip
+    for farm in (old, fresh, mine, other):
+        (farm / "w000").mkdir(parents=True)
+        (farm / "w000" / ".alive").touch()
+    long_ago = time.time() - 3600
+    os.utime(old / "w000" / ".alive", (long_ago, long_ago))
+    os.utime(other / "w000" / ".alive", (long_ago, long_ago))
+    os.utime(mine / "w000" / ".alive", (long_ago, long_ago))
+    assert remove_stale_farms(tmp_path, keep=mine) == [old]
+    assert not old.exists() and fresh.exists() and mine.exists() and other.exists()

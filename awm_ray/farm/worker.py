@@ -11,6 +11,7 @@ import collections
 import hmac
 import logging
 import os
+import re
 import shutil
 import time
 import uuid
@@ -29,6 +30,26 @@ from awm_ray.scenario import Scenario, ScenarioError
 
 log = logging.getLogger(__name__)
 _ENDED_MEMORY = 10_000
+_FARM_DIR = re.compile(r"awm-ray-[0-9a-f]{12}")
+STALE_FARM_S = 600.0
+
+
+def remove_stale_farms(base: Path, keep: Path, stale_after_s: float = STALE_FARM_S) -> list[Path]:
+    """Delete the directories of farms on this node whose workers all stopped ticking long ago.
+
+    Workers touch `<farm>/<worker>/.alive` every tick; a farm killed with -9 leaves its live DBs
+    behind, and the next farm on the node removes them.
+    """
+    removed = []
+    now = time.time()
+    for farm_dir in base.iterdir() if base.is_dir() else []:
+        if farm_dir == keep or not farm_dir.is_dir() or not _FARM_DIR.fullmatch(farm_dir.name):
+            continue
+        stamps = [p.stat().st_mtime for p in farm_dir.glob("*/.alive")] or [farm_dir.stat().st_mtime]
+        if now - max(stamps) > stale_after_s:
+            shutil.rmtree(farm_dir, ignore_errors=True)
+            removed.append(farm_dir)
+    return removed
 
 
 @dataclass(eq=False)
@@ -47,6 +68,9 @@ class FarmWorker:
         self.root = Path(root) / worker_id
         shutil.rmtree(self.root, ignore_errors=True)  # leftovers of a previous incarnation
         self.root.mkdir(parents=True, exist_ok=True)
+        (self.root / ".alive").touch()
+        for stale in remove_stale_farms(self.root.parent.parent, keep=self.root.parent):
+            log.warning("removed %s, left by a farm that stopped without shutting down", stale)
         self.hosting = HostingConfig.model_validate(hosting)
         self.pool = SlotPool(self.hosting, make_backend(self.hosting), self.root, max_slots)
         self.lease_ttl_s = lease_ttl_s
