@@ -43,8 +43,8 @@ def database_url(db_path: Path) -> str:
 class HostedApp(ABC):
     """One running instance of a scenario app over one DB file."""
 
-    def __init__(self, client: httpx.AsyncClient):
-        self._client = client
+    def __init__(self, client: httpx.AsyncClient | None):
+        self._client = client  # HTTP apps only; in-process apps override `_exchange`
 
     @property
     def pid(self) -> int | None:
@@ -66,6 +66,7 @@ class HostedApp(ABC):
         return HttpResponse(status, text, (time.perf_counter() - started) * 1000)
 
     async def _exchange(self, request: HttpRequest, timeout_s: float) -> tuple[int, str]:
+        assert self._client is not None
         response = await self._client.request(
             request.method, request.path, params=list(request.query) or None, json=request.json, timeout=timeout_s
         )

@@ -1,4 +1,4 @@
-"""Each slot's app imported into this process under its own module name, served over ASGI.
+"""Each slot's app imported into this process under its own module name, called over ASGI.
 
 No port, no process: about a megabyte per extra copy instead of a uvicorn process. The module is
 imported with `DATABASE_PATH` pointing at the slot's DB (AWM apps bind their engine at import).
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import os
 import re
 import sys
@@ -17,8 +18,8 @@ import traceback
 import types
 import warnings
 from pathlib import Path
+from urllib.parse import quote, unquote, urlencode
 
-import httpx
 
 from awm_ray.hosting.backend import Backend, HostedApp, ServerStartError, database_url
 from awm_ray.scenario import HttpRequest, Scenario
@@ -71,19 +72,55 @@ def dispose_module(module: types.ModuleType) -> None:
 
 class InProcessApp(HostedApp):
     def __init__(self, module: types.ModuleType):
-        self._transport = httpx.ASGITransport(app=module.app, raise_app_exceptions=False)
-        super().__init__(httpx.AsyncClient(transport=self._transport, base_url="http://scenario"))
+        super().__init__(None)
         self.module = module
+        self._app = module.app
         self._closed = False
 
     async def _exchange(self, request: HttpRequest, timeout_s: float) -> tuple[int, str]:
-        # Straight to the transport: no cookies, redirects or auth to process in-process (~0.2 ms a call).
-        outgoing = httpx.Request(
-            request.method, "http://scenario" + request.path, params=list(request.query) or None, json=request.json
-        )
-        response = await self._transport.handle_async_request(outgoing)
-        body = await response.aread()
-        return response.status_code, body.decode("utf-8", errors="replace")
+        """One request straight into the ASGI app.
+
+        The farm's hot path: an httpx client (or its ASGITransport) costs ~0.4 ms a call under load
+        for URL and header handling that a call inside this process does not need. What matters is
+        kept: an app exception is answered with HTTP 500, as a server would.
+        """
+        body = b"" if request.json is None else json.dumps(request.json).encode()
+        headers = [(b"host", b"scenario")]
+        if request.json is not None:
+            headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": request.method,
+            "scheme": "http", "path": unquote(request.path), "raw_path": request.path.encode(), "root_path": "",
+            "query_string": urlencode(request.query, quote_via=quote).encode(), "headers": headers,
+            "client": ("127.0.0.1", 0), "server": ("scenario", 80),
+        }  # fmt: skip
+        status, chunks, done = 0, [], asyncio.Event()
+        request_sent = False
+
+        async def receive() -> dict:
+            nonlocal request_sent
+            if not request_sent:
+                request_sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            await done.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    done.set()
+
+        try:
+            await self._app(scope, receive, send)
+        except Exception:  # Starlette has sent its 500 already, or nothing was sent at all
+            if not status:
+                status, chunks = 500, [b"Internal Server Error"]
+        done.set()
+        return status, b"".join(chunks).decode("utf-8", errors="replace")
 
     def alive(self) -> bool:
         return not self._closed
@@ -92,12 +129,11 @@ class InProcessApp(HostedApp):
         if self._closed:
             return
         self._closed = True
-        await self._client.aclose()
         dispose_module(self.module)
 
 
 class InProcessBackend(Backend):
-    """Hosts apps inside this process (`httpx.ASGITransport`)."""
+    """Hosts apps inside this process, called directly over ASGI (no port, no process)."""
 
     name = "inprocess"
 
