@@ -22,8 +22,8 @@ from awm_ray import rewards
 from awm_ray.config import Config, load_config
 from awm_ray.farm.errors import FarmError, LeaseLost
 from awm_ray.loading import BUNDLED, DEFAULT_DATASET, load_scenarios
-from awm_ray.scenario import Scenario, ScenarioError, sample_tasks, tools_from_spec
-from awm_ray.scenario.tasks import SYSTEM_PROMPT
+from awm_ray.scenario import Scenario, ScenarioError
+from awm_ray.scenario.tasks import SYSTEM_PROMPT, scenario_tasks
 
 log = logging.getLogger(__name__)
 
@@ -44,18 +44,8 @@ def build_dataset(
 ) -> Dataset:
     """One row per task: `prompt` messages and `info` (a JSON string, so rows keep their own tools)."""
     rows = []
-    for scenario in scenarios:
-        if scenario.spec is None:
-            if skipped is not None:
-                skipped.append(f"{scenario.name}: no spec (validate it and use the written dataset)")
-            continue
-        tools = tools_from_spec(scenario.spec)
-        try:
-            tasks = sample_tasks(scenario.name, tools, scenario.val_report, tasks_per_scenario, seed, chain_length)
-        except ValueError as exc:
-            if skipped is not None:
-                skipped.append(str(exc))
-            continue
+    skipped = skipped if skipped is not None else []
+    for scenario, tools, tasks in scenario_tasks(scenarios, tasks_per_scenario, seed, chain_length, skipped):
         definitions = tools.definitions()
         for index, task in enumerate(tasks):
             prompt = ([{"role": "system", "content": system_prompt}] if system_prompt else []) + [
@@ -65,7 +55,7 @@ def build_dataset(
                     "tool_defs": definitions}  # fmt: skip
             rows.append({"prompt": prompt, "answer": "", "info": json.dumps(info)})
     if not rows:
-        raise ValueError("no task could be built: " + "; ".join((skipped or [])[:5]))
+        raise ValueError("no task could be built: " + "; ".join(skipped[:5]))
     return Dataset.from_list(rows)
 
 

@@ -9,7 +9,6 @@ rewritten as it goes, so a crash loses nothing that finished.
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import json
 import logging
@@ -22,8 +21,8 @@ from typing import Any
 
 from awm_ray import rewards
 from awm_ray.farm.errors import FarmError, LeaseLost
-from awm_ray.scenario import Scenario, sample_tasks, tools_from_spec
-from awm_ray.scenario.tasks import SYSTEM_PROMPT
+from awm_ray.scenario import Scenario
+from awm_ray.scenario.tasks import SYSTEM_PROMPT, scenario_tasks
 
 log = logging.getLogger(__name__)
 
@@ -57,17 +56,8 @@ class EvalSettings:
 def plan(scenarios: Iterable[Scenario], settings: EvalSettings, skipped: list[str]) -> Iterator[dict[str, Any]]:
     """Rollout records in a stable order: (scenario, task index, rollout index)."""
     examples = 0
-    for scenario in scenarios:
-        if scenario.spec is None:
-            skipped.append(f"{scenario.name}: no spec")
-            continue
-        tools = tools_from_spec(scenario.spec)
-        try:
-            tasks = sample_tasks(scenario.name, tools, scenario.val_report, settings.tasks_per_scenario,
-                                 settings.seed, settings.chain_length)  # fmt: skip
-        except ValueError as exc:
-            skipped.append(str(exc))
-            continue
+    tasks_of = scenario_tasks(scenarios, settings.tasks_per_scenario, settings.seed, settings.chain_length, skipped)
+    for scenario, _, tasks in tasks_of:
         for index, task in enumerate(tasks):
             if settings.num_examples is not None and examples >= settings.num_examples:
                 return

@@ -17,11 +17,12 @@ from __future__ import annotations
 import json
 import random
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from awm_ray.scenario.tools import Tool, Toolset
+from awm_ray.scenario.model import Scenario
+from awm_ray.scenario.tools import Tool, Toolset, tools_from_spec
 
 SYSTEM_PROMPT = (
     "You operate a web application through its API tools. Do what the user asks by calling the "
@@ -99,6 +100,24 @@ def sample_tasks(
             if len(chains) == count:
                 break
     return [Task(scenario, task_prompt([tools.by_operation_id(op) for op in chain]), tuple(chain)) for chain in chains]
+
+
+def scenario_tasks(
+    scenarios: Iterable[Scenario], count: int, seed: int, chain_length: int, skipped: list[str]
+) -> Iterator[tuple[Scenario, Toolset, list[Task]]]:
+    """Each scenario with its tools and its sampled tasks; one that cannot give tasks is added to
+    `skipped` with the reason."""
+    for scenario in scenarios:
+        if scenario.spec is None:
+            skipped.append(f"{scenario.name}: no spec (validate it and use the written dataset)")
+            continue
+        tools = tools_from_spec(scenario.spec)
+        try:
+            tasks = sample_tasks(scenario.name, tools, scenario.val_report, count, seed, chain_length)
+        except ValueError as exc:
+            skipped.append(str(exc))
+            continue
+        yield scenario, tools, tasks
 
 
 def task_prompt(tools: Iterable[Tool]) -> str:
