@@ -881,7 +881,7 @@ async def bench_profile(runs: dict[str, FarmRun], names: list[str], plans: dict[
                      "driver_to_worker_ray_get_in_thread": pct(rtt_sync)}  # fmt: skip
 
     # 2. the lease path in pieces
-    lease_client, sched_raw, release_ms = [], [], []
+    lease_client, release_ms = [], []
     before = await farm.stats()
     for i in range(n):
         name = names[i % len(names)]

@@ -25,7 +25,7 @@ from awm_ray.config import HostingConfig
 from awm_ray.farm.errors import FarmError, LeaseLost, ScenarioUnavailable
 from awm_ray.farm.metrics import WorkerMetrics
 from awm_ray.hosting import BackendError, CallResult, Slot, make_backend
-from awm_ray.hosting.pool import PoolFull, SlotPool
+from awm_ray.hosting.pool import SlotPool
 from awm_ray.scenario import Scenario, ScenarioError
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,6 @@ class FarmWorker:
         self.tick_s = tick_s
         self._leases: dict[str, _Held] = {}
         self._ended: collections.OrderedDict[str, str] = collections.OrderedDict()
-        self._ended_since_heartbeat: dict[str, str] = {}
         self._scenarios: collections.OrderedDict[str, Scenario] = collections.OrderedDict()
         self._tools: dict[str, list[dict]] = {}
         self._bindings: dict[str, asyncio.Future] = {}
@@ -171,13 +170,11 @@ class FarmWorker:
     # ---- what the scheduler polls ---------------------------------------------------------
 
     async def heartbeat(self) -> dict[str, Any]:
-        ended, self._ended_since_heartbeat = self._ended_since_heartbeat, {}
         stats = self.pool.stats.to_dict()
         stats.pop("reset_ms_recent")
         return {
             "incarnation": self.incarnation,
             "leases": list(self._leases),
-            "ended": ended,
             "inventory": self.pool.inventory(),
             "size": self.pool.size,
             "leased": self.pool.leased,
@@ -188,7 +185,6 @@ class FarmWorker:
         beat = await self.heartbeat()
         beat["reset_ms_recent"] = list(self.pool.stats.reset_ms)
         beat["server_pids"] = self.pool.server_pids()
-        beat["ended"] = {}
         return beat
 
     async def shutdown(self) -> None:
@@ -237,7 +233,6 @@ class FarmWorker:
 
     def _remember_end(self, lease_id: str, reason: str) -> None:
         self._ended[lease_id] = reason
-        self._ended_since_heartbeat[lease_id] = reason
         while len(self._ended) > _ENDED_MEMORY:
             self._ended.popitem(last=False)
 
