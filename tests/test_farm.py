@@ -14,7 +14,8 @@ import pytest
 import ray
 
 from apps import TINY_CODE, tiny
-from awm_ray.farm import Farm, LeaseLost, LeaseTimeout, ScenarioUnavailable, UnknownScenario
+from awm_ray.farm import Farm, FarmError, LeaseLost, LeaseTimeout, ScenarioUnavailable, UnknownScenario
+from awm_ray.farm.local_calls import CallConnection
 from awm_ray.loading import load_scenarios
 from farmkit import config, listening_ports, serve_processes
 
@@ -140,9 +141,12 @@ def test_killed_worker_is_restarted_and_new_leases_succeed():
     try:
         async def main():
             ep = await farm.lease("tiny_1")
-            ray.kill(ep._worker, no_restart=False)
+            assert (await ep.call("list_notes")).status == 200  # the same-node connection is open now
+            ray.kill(ep._worker, no_restart=False)  # asynchronous: calls may be served until it lands
             with pytest.raises(LeaseLost):
-                await ep.call("list_notes")
+                for _ in range(300):
+                    await ep.call("list_notes")
+                    await asyncio.sleep(0.1)
             await ep.release()
             deadline = time.monotonic() + 60
             while True:
@@ -156,6 +160,37 @@ def test_killed_worker_is_restarted_and_new_leases_succeed():
         assert run(main()) == 200
     finally:
         farm.shutdown()
+
+
+def test_same_node_calls_use_the_worker_socket_and_still_need_the_token():
+    farm = start("call-socket", workers_per_node=1, slots_per_worker=4)
+    try:
+        async def main():
+            async with farm.lease("tiny_1") as ep:
+                assert ep._local is not None, "a worker on this node should be called over its socket"
+                path = Path(ep._local.path)
+                assert path.stat().st_mode & 0o777 == 0o600
+                assert (await ep.call("create_note", '{"title": "via socket"}')).status == 200
+                assert ep._local._streams is not None  # the call went over the socket, not through Ray
+                forged = CallConnection(str(path))
+                with pytest.raises(FarmError, match="wrong token"):
+                    await forged.call({"lease_id": ep.lease_id, "token": "guess", "tool": "list_notes"})
+                with pytest.raises(LeaseLost):
+                    await forged.call({"lease_id": "not-a-lease", "token": "x", "tool": "list_notes"})
+                forged.close()
+                reader, writer = await asyncio.open_unix_connection(str(path))
+                writer.write(b"\x00\x00\x00\x05garbl")  # not JSON: the worker drops this connection only
+                await writer.drain()
+                assert await reader.read() == b""
+                writer.close()
+                listed = await ep.call("list_notes")
+                assert listed.status == 200 and "via socket" in listed.text
+            return path
+
+        path = run(main())
+    finally:
+        farm.shutdown()
+    assert not path.exists()
 
 
 def test_a_lease_that_is_never_released_expires():

@@ -26,6 +26,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from awm_ray.config import Config, FarmConfig
 from awm_ray.farm.errors import LeaseLost
+from awm_ray.farm.local_calls import CallConnection, SocketUnusable
 from awm_ray.farm.scheduler import FarmScheduler
 from awm_ray.hosting import CallResult
 from awm_ray.scenario import Scenario
@@ -50,12 +51,30 @@ class Episode:
         self.node_id: str = grant["node_id"]
         self.tools: list[dict[str, Any]] = grant["tools"]
         self.released = False
+        self._lost = False  # a call saw the lease lost: the release says so
+        socket_path = grant.get("call_socket")
+        self._local = CallConnection(socket_path) if socket_path and self.node_id == farm.node_id else None
 
     async def call(self, tool: str, arguments: str | dict | None = None) -> CallResult:
         """Run one tool call. The model's mistakes and the app's errors come back as text in the
         result; a lease that ended (expiry, dead server, worker or node) raises `LeaseLost`."""
         if self.released:
             raise LeaseLost(f"lease {self.lease_id} was released")
+        try:
+            return await self._call(tool, arguments)
+        except LeaseLost:
+            self._lost = True
+            raise
+
+    async def _call(self, tool: str, arguments: str | dict | None) -> CallResult:
+        if self._local is not None:  # the worker is on this node: skip the Ray hop
+            request = {"lease_id": self.lease_id, "token": self._token, "tool": tool, "arguments": arguments,
+                       "incarnation": self._incarnation}  # fmt: skip
+            try:
+                return await self._local.call(request)
+            except SocketUnusable as exc:
+                log.info("lease %s: same-node call socket unusable (%s); calling through Ray", self.lease_id, exc)
+                self._local = None
         return await self._on_worker(self._worker.call.remote(self.lease_id, self._token, tool, arguments, self._incarnation))
 
     async def renew(self) -> None:
@@ -76,8 +95,10 @@ class Episode:
         if self.released:
             return
         self.released = True
+        if self._local is not None:
+            self._local.close()
         try:
-            await self._farm._scheduler.release.remote(self.lease_id, self._token)
+            await self._farm._scheduler.release.remote(self.lease_id, self._token, self._lost)
         except ray.exceptions.RayError as exc:
             log.warning("releasing lease %s failed: %s", self.lease_id, exc)
 
@@ -120,6 +141,8 @@ class Farm:
         self._owns_ray = owns_ray
         self._sync: SyncFarm | None = None
         self._gateway: Any = None
+        # Episodes on this node call their worker over its socket; a Ray Client driver is not on a node.
+        self.node_id: str | None = None if ray.util.client.ray.is_connected() else ray.get_runtime_context().get_node_id()
 
     # ---- start / connect / stop -----------------------------------------------------------
 

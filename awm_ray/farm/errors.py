@@ -24,3 +24,7 @@ class UnknownScenario(FarmError):
 
 class ScenarioUnavailable(FarmError):
     """The scenario's server or database could not be started; the message carries the reason."""
+
+
+class StaleWorker(FarmError):
+    """A worker was asked to act for an incarnation of itself that died (Ray restarted it since)."""

@@ -25,7 +25,7 @@ import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from awm_ray.config import FarmConfig, HostingConfig
-from awm_ray.farm.errors import LeaseTimeout, UnknownScenario
+from awm_ray.farm.errors import LeaseTimeout, StaleWorker, UnknownScenario
 from awm_ray.farm.metrics import SchedulerMetrics
 from awm_ray.farm.worker import FarmWorker
 from awm_ray.hosting.pool import PoolFull
@@ -45,6 +45,7 @@ class _Worker:
     node_id: str
     max_slots: int
     incarnation: str | None = None
+    call_socket: str | None = None  # the worker's same-node call socket (see local_calls)
     alive: bool = False
     last_seen: float = field(default_factory=time.monotonic)
     size: int = 0
@@ -155,7 +156,8 @@ class FarmScheduler:
                 continue
             lease, warm = self._reserve(worker, scenario)
             tools = self._tools.get(scenario)
-            acquire = worker.handle.acquire.remote(lease.lease_id, lease.token, scenario, [ref], tools is None)
+            acquire = worker.handle.acquire.remote(lease.lease_id, lease.token, scenario, [ref], tools is None,
+                                                   worker.incarnation)  # fmt: skip
             if warm and tools is not None:
                 # A warm slot is there: grant now, bind in the background. The worker holds back
                 # this lease's calls until the binding lands, so nothing is lost but a round trip.
@@ -166,6 +168,10 @@ class FarmScheduler:
                 except PoolFull:
                     self._forget(lease)
                     worker.size, worker.warm = worker.max_slots, collections.Counter()  # stale: wait for a heartbeat
+                    continue
+                except StaleWorker:
+                    self._forget(lease)
+                    self._worker_lost(worker, "it restarted")
                     continue
                 except (ray.exceptions.RayTaskError, asyncio.CancelledError):  # the worker's answer, e.g. ScenarioUnavailable
                     self._forget(lease)
@@ -189,6 +195,7 @@ class FarmScheduler:
                 "worker_id": worker.worker_id,
                 "incarnation": worker.incarnation,
                 "node_id": worker.node_id,
+                "call_socket": worker.call_socket,
                 "tools": tools,
             }
 
@@ -196,6 +203,10 @@ class FarmScheduler:
         """The background half of a warm grant: note the binding, or undo the grant if it failed."""
         try:
             await acquire
+        except StaleWorker:
+            self._forget(lease)
+            self._worker_lost(worker, "it restarted")
+            return
         except ray.exceptions.RayTaskError as exc:  # the worker could not bind: the holder gets LeaseLost
             log.warning("warm lease %s on %s could not be bound: %s", lease.lease_id, worker.worker_id, exc)
             self._forget(lease)
@@ -211,10 +222,16 @@ class FarmScheduler:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def release(self, lease_id: str, token: str) -> bool:
+    async def release(self, lease_id: str, token: str, lost: bool = False) -> bool:
+        """End a lease. `lost`: its holder saw it lost (a dead server or worker), so until the next
+        heartbeat that worker gets no warm grants, which skip asking it (a retry must not land on
+        the same dead worker)."""
         lease = self._leases.get(lease_id)
         if lease is None or not secrets.compare_digest(lease.token, token):
             return False
+        if lost:
+            lease.worker.warm.clear()
+            lease.worker.version += 1
         self._forget(lease)
         self._spawn(self._release_on_worker(lease))
         return True
@@ -256,13 +273,13 @@ class FarmScheduler:
     # ---- observability --------------------------------------------------------------------
 
     async def stats(self) -> dict[str, Any]:
+        alive = [w for w in self._workers if w.alive]  # before the await: a worker may die meanwhile
         beats = await asyncio.gather(
-            *(asyncio.wait_for(w.handle.stats.remote(), 10) for w in self._workers if w.alive), return_exceptions=True
+            *(asyncio.wait_for(w.handle.stats.remote(), 10) for w in alive), return_exceptions=True
         )
         workers = []
         reset_ms: list[float] = []
         totals: collections.Counter = collections.Counter()
-        alive = [w for w in self._workers if w.alive]
         for w, beat in zip(alive, beats, strict=True):
             if isinstance(beat, BaseException):
                 continue
@@ -270,8 +287,11 @@ class FarmScheduler:
             totals.update({k: v for k, v in beat["stats"].items() if isinstance(v, int)})
             workers.append({"worker_id": w.worker_id, "node_id": w.node_id, "alive": True, "size": beat["size"],
                             "leased": beat["leased"], "max_slots": w.max_slots, **beat["stats"],
-                            "server_pids": beat["server_pids"]})  # fmt: skip
-        workers += [{"worker_id": w.worker_id, "node_id": w.node_id, "alive": False} for w in self._workers if not w.alive]
+                            "server_pids": beat["server_pids"], "pid": beat["pid"],
+                            "incarnation": beat["incarnation"]})  # fmt: skip
+        answered = {w["worker_id"] for w in workers}
+        workers += [{"worker_id": w.worker_id, "node_id": w.node_id, "alive": False}
+                    for w in self._workers if w.worker_id not in answered]  # fmt: skip
         return {
             "farm_id": self.farm_id,
             "backend": self.hosting.backend,
@@ -385,6 +405,7 @@ class FarmScheduler:
     async def _first_beat(self, worker: _Worker) -> dict[str, Any]:
         info = await worker.handle.ready.remote()
         worker.node_id, worker.incarnation, worker.alive = info["node_id"], info["incarnation"], True
+        worker.call_socket = info.get("call_socket")
         worker.last_seen = time.monotonic()
         self.metrics.workers.set(sum(w.alive for w in self._workers))
         return info
@@ -430,7 +451,7 @@ class FarmScheduler:
                 self._worker_lost(worker, "it restarted")
             worker.incarnation, worker.alive = beat["incarnation"], True
             info = await worker.handle.ready.remote()
-            worker.node_id = info["node_id"]
+            worker.node_id, worker.call_socket = info["node_id"], info.get("call_socket")
             self.metrics.workers.set(sum(w.alive for w in self._workers))
             self._wake(worker.max_slots)
         elif not worker.alive:

@@ -22,7 +22,8 @@ from typing import Any
 import ray
 
 from awm_ray.config import HostingConfig
-from awm_ray.farm.errors import FarmError, LeaseLost, ScenarioUnavailable
+from awm_ray.farm.errors import FarmError, LeaseLost, ScenarioUnavailable, StaleWorker
+from awm_ray.farm.local_calls import CallSocket
 from awm_ray.farm.metrics import WorkerMetrics
 from awm_ray.hosting import BackendError, CallResult, Slot, make_backend
 from awm_ray.hosting.pool import SlotPool
@@ -82,6 +83,8 @@ class FarmWorker:
         self._bindings: dict[str, asyncio.Future] = {}
         self.bind_timeout_s = 120.0  # a granted lease's binding may wait for a reset or a cold start
         self._loop_task: asyncio.Task | None = None
+        self._call_socket = CallSocket(self.root / "calls.sock", self.call)
+        self._call_socket_path: str | None = None
         self.metrics = WorkerMetrics(worker_id)
         self._exported: dict[str, int] = {}
         self.calls = 0
@@ -90,6 +93,7 @@ class FarmWorker:
     async def ready(self) -> dict[str, Any]:
         if self._loop_task is None:
             self._loop_task = asyncio.ensure_future(self._tick_forever())
+            self._call_socket_path = await self._call_socket.start()
         return {
             "worker_id": self.worker_id,
             "incarnation": self.incarnation,
@@ -97,18 +101,22 @@ class FarmWorker:
             "pid": os.getpid(),
             "max_slots": self.pool.max_slots,
             "backend": self.hosting.backend,
+            "call_socket": self._call_socket_path,
         }
 
     # ---- leases ---------------------------------------------------------------------------
 
     async def acquire(
-        self, lease_id: str, token: str, name: str, scenario_box: list, want_tools: bool = True
+        self, lease_id: str, token: str, name: str, scenario_box: list, want_tools: bool = True,
+        incarnation: str | None = None,
     ) -> dict[str, Any]:
         """Bind a clean slot of scenario `name` to the lease (and return its tools if asked).
 
         The scheduler may grant a warm lease before this finishes; calls that arrive first wait
         for the binding (`_bound`), so no call ever reaches a slot that is not the lease's.
         """
+        if incarnation is not None and incarnation != self.incarnation:  # granted by someone who saw us die
+            raise StaleWorker(f"worker {self.worker_id} restarted since lease {lease_id} was granted on it")
         if self._loop_task is None:
             await self.ready()
         binding = self._binding(lease_id)
@@ -185,11 +193,13 @@ class FarmWorker:
         beat = await self.heartbeat()
         beat["reset_ms_recent"] = list(self.pool.stats.reset_ms)
         beat["server_pids"] = self.pool.server_pids()
+        beat["pid"] = os.getpid()
         return beat
 
     async def shutdown(self) -> None:
         if self._loop_task is not None:
             self._loop_task.cancel()
+        await self._call_socket.close()
         await self.pool.close()
         shutil.rmtree(self.root, ignore_errors=True)
         try:
