@@ -1,0 +1,542 @@
+#!/usr/bin/env python3
+"""Soak the farm: many scripted episodes at once, optionally with chaos, and a JSON account of what held.
+
+    python scripts/soak.py --episodes 300 --concurrency 16 --chaos --out soak.json
+    python scripts/soak.py --episodes 10000 --concurrency 128 --chaos --nodes 3 --out soak-full.json
+
+Episodes are the evaluator's own (`awm_ray.evaluate.run_episode`: lease, converse, call tools, release,
+one retry on a fresh lease when a lease is lost) over oracle tasks of 1-3 chained calls, reads and
+writes, several scenarios, many episodes of one scenario at once. The model is the reference oracle
+policy called in-process (no HTTP), so the driver's time goes to the farm.
+
+With `--chaos`, at seeded random points of progress it SIGKILLs scenario server processes
+(subprocess backend), worker actor processes, and with `--nodes` > 1 whole simulated nodes (a new
+node joins after each). The JSON counts episodes (completed, failed with a clear error, retried,
+lost, hung), resets, leaks after shutdown, tool-call latency in the first and last tenth, and the
+farm's RSS; the exit code is 1 when a must-hold check fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import concurrent.futures
+import json
+import logging
+import math
+import os
+import platform
+import queue
+import random
+import shlex
+import signal
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+import ray
+
+from awm_ray.config import load_config
+from awm_ray.evaluate import EvalSettings, plan, run_episode
+from awm_ray.farm import Farm
+from awm_ray.loading import load_scenarios
+from awm_ray.policy import next_message
+
+log = logging.getLogger("soak")
+REPO = Path(__file__).resolve().parents[1]
+MODEL = "awm-ray-reference-oracle"
+NODE_CPUS = 2
+
+
+# ---- the episodes ----------------------------------------------------------------------------
+
+
+class OraclePolicy:
+    """The reference oracle behind the `openai` client's interface (`client.chat.completions.create`)."""
+
+    def __init__(self) -> None:
+        self.chat = self
+        self.completions = self
+        self._n = 0
+
+    async def create(self, model: str, messages: list[dict], tools: list[dict], **_: Any) -> Any:
+        from openai.types.chat import ChatCompletion
+
+        self._n += 1
+        message = next_message(messages, tools, "oracle")
+        return ChatCompletion.model_validate({
+            "id": f"soak-{self._n}", "object": "chat.completion", "created": 0, "model": model,
+            "choices": [{"index": 0, "message": message,
+                         "finish_reason": "tool_calls" if message.get("tool_calls") else "stop"}],
+        })  # fmt: skip
+
+
+class TimedFarm:
+    """The farm as `run_episode` sees it, timing every tool call (when it ended, how long it took)."""
+
+    def __init__(self, farm: Farm, calls: list[tuple[float, float]]):
+        self._farm, self._calls = farm, calls
+
+    def lease(self, scenario: str) -> _TimedLease:
+        return _TimedLease(self._farm.lease(scenario), self._calls)
+
+
+class _TimedLease:
+    def __init__(self, request: Any, calls: list[tuple[float, float]]):
+        self._request, self._calls = request, calls
+
+    async def __aenter__(self) -> _TimedEpisode:
+        return _TimedEpisode(await self._request.__aenter__(), self._calls)
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._request.__aexit__(*exc)
+
+
+class _TimedEpisode:
+    def __init__(self, episode: Any, calls: list[tuple[float, float]]):
+        self._episode, self._calls, self.tools = episode, calls, episode.tools
+
+    async def call(self, tool: str, arguments: Any = None) -> Any:
+        started = time.perf_counter()
+        result = await self._episode.call(tool, arguments)
+        self._calls.append((time.monotonic(), (time.perf_counter() - started) * 1000))
+        return result
+
+
+def episode_records(scenarios: list, episodes: int, seed: int, tasks_per_scenario: int) -> list[dict[str, Any]]:
+    """`episodes` rollout records cycling over oracle tasks (chains of 1-3 calls) of every scenario."""
+    records: list[dict[str, Any]] = []
+    for chain in (1, 2, 3):
+        settings = EvalSettings(out_dir=Path("."), tasks_per_scenario=tasks_per_scenario, seed=seed,
+                                chain_length=chain)  # fmt: skip
+        records += plan(scenarios, settings, skipped=[])
+    if not records:
+        raise SystemExit("no tasks could be drawn from these scenarios")
+    random.Random(seed).shuffle(records)
+    return [{**records[i % len(records)], "id": f"{records[i % len(records)]['id']}~{i}"} for i in range(episodes)]
+
+
+# ---- chaos ---------------------------------------------------------------------------------
+
+
+class Chaos:
+    """Kills at seeded random points of progress: servers, workers, whole simulated nodes.
+
+    Strikes are at least `min_gap_s` apart (and twice the longest episode so far): an episode hit
+    by one is retried once, and a failure rate so high that the retry is hit again is a different
+    test (it would count as lost). Node changes run on the main thread, which Ray's `Cluster` needs.
+    """
+
+    def __init__(self, farm: Farm, cluster: Any, backend: str, episodes: int, events: int, seed: int,
+                 started: float, min_gap_s: float = 2.0):  # fmt: skip
+        self.farm, self.cluster, self.started, self.min_gap_s = farm, cluster, started, min_gap_s
+        self.rng = random.Random(seed)
+        kinds = ["kill_worker"] + (["kill_server"] * 2 if backend == "subprocess" else [])
+        nodes_to_kill = max(1, events // 6) if cluster is not None else 0
+        strikes = [self.rng.choice(kinds) for _ in range(events - nodes_to_kill)] + ["kill_node"] * nodes_to_kill
+        self.rng.shuffle(strikes)
+        points = sorted(self.rng.sample(range(max(1, episodes // 20), max(2, episodes * 17 // 20)), len(strikes)))
+        self.pending = collections.deque(zip(points, strikes, strict=True))
+        self.events: list[dict[str, Any]] = []
+        self.counts: collections.Counter = collections.Counter({"kill_server": 0, "kill_worker": 0, "kill_node": 0})
+        self.main_thread_jobs: queue.Queue = queue.Queue()
+        self.longest_episode_s = 0.0
+        self._last_strike = -math.inf
+        self._busy = False
+
+    async def maybe_strike(self, completed: int) -> None:
+        gap = max(self.min_gap_s, 2 * self.longest_episode_s)
+        if self._busy or not self.pending or self.pending[0][0] > completed or time.monotonic() - self._last_strike < gap:
+            return
+        _, kind = self.pending.popleft()
+        self._busy = True
+        try:
+            target = await getattr(self, kind)()
+        except Exception as exc:  # noqa: BLE001 - chaos that fails to strike is reported, never fatal
+            log.warning("chaos %s failed: %s", kind, exc)
+            target = None
+        finally:
+            self._busy = False
+        self._last_strike = time.monotonic()
+        if target is not None:
+            self.counts[kind] += 1
+            self.events.append({"t_s": round(time.monotonic() - self.started, 3), "kind": kind, "target": target})
+            log.info("chaos: %s %s at %d episodes", kind, target, completed)
+
+    async def kill_server(self) -> str | None:
+        pids = sorted(p for w in (await self.farm.stats())["workers"] for p in w.get("server_pids", []))
+        if not pids:
+            return None
+        pid = self.rng.choice(pids)
+        os.kill(pid, signal.SIGKILL)
+        return f"server pid {pid}"
+
+    async def kill_worker(self) -> str | None:
+        workers = sorted((w["worker_id"], w["pid"]) for w in (await self.farm.stats())["workers"] if w.get("pid"))
+        if not workers:
+            return None
+        worker_id, pid = self.rng.choice(workers)
+        os.kill(pid, signal.SIGKILL)
+        return f"{worker_id} (pid {pid})"
+
+    async def kill_node(self) -> str | None:
+        nodes = sorted(self.cluster.worker_nodes, key=lambda n: n.node_id)
+        if not nodes:
+            return None
+        node = self.rng.choice(nodes)
+
+        def replace() -> None:
+            self.cluster.remove_node(node)
+            self.cluster.add_node(num_cpus=NODE_CPUS)  # capacity comes back, as in a real cluster
+
+        done: concurrent.futures.Future = concurrent.futures.Future()
+        self.main_thread_jobs.put((replace, done))
+        await asyncio.wrap_future(done)
+        return f"node {node.node_id[:12]}"
+
+    def serve_main_thread(self, until: threading.Event) -> None:
+        """Run node changes queued by `kill_node` until the soak ends."""
+        while not until.is_set():
+            try:
+                job, done = self.main_thread_jobs.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            try:
+                done.set_result(job())
+            except Exception as exc:  # noqa: BLE001 - handed to the waiting coroutine
+                done.set_exception(exc)
+
+
+# ---- measurements --------------------------------------------------------------------------
+
+
+def pct(values: list[float]) -> dict[str, float | None]:
+    if not values:
+        return {"p50": None, "p99": None}
+    ordered = sorted(values)
+    return {"p50": round(statistics.median(ordered), 3), "p99": round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))], 3)}
+
+
+def farm_rss_mb(stats: dict[str, Any]) -> float:
+    """Resident memory of the farm: worker processes and their scenario servers."""
+    total = 0
+    for worker in stats["workers"]:
+        for pid in [worker.get("pid"), *worker.get("server_pids", [])]:
+            try:
+                total += psutil.Process(pid).memory_info().rss if pid else 0
+            except psutil.Error:
+                continue
+    return round(total / 2**20, 1)
+
+
+def rss_window(timeline: list[dict[str, Any]], episodes: int) -> dict[str, Any]:
+    """Farm RSS early (samples while the second tenth of episodes ran: imports and caches warm) and
+    late (the last tenth), as medians so one sample taken mid-restart does not decide it."""
+    early = [t for t in timeline if episodes * 0.1 <= t["completed"] <= episodes * 0.2] or timeline[:2]
+    late = [t for t in timeline if t["completed"] >= episodes * 0.9] or timeline[-2:]
+
+    def median(rows: list[dict[str, Any]], key: str) -> float | None:
+        return round(statistics.median(r[key] for r in rows), 1) if rows else None
+
+    return {"start": median(early, "rss_mb"), "end": median(late, "rss_mb"),
+            "slots_start": median(early, "slots"), "slots_end": median(late, "slots")}  # fmt: skip
+
+
+class Sampler:
+    """Every `period_s`: progress, call latency of the window, farm RSS; and reset counts per worker life."""
+
+    def __init__(self, farm: Farm, calls: list[tuple[float, float]], started: float, period_s: float):
+        self.farm, self.calls, self.started, self.period_s = farm, calls, started, period_s
+        self.timeline: list[dict[str, Any]] = []
+        self.resets: dict[tuple[str, str], dict[str, int]] = {}  # (worker, incarnation) -> its counters
+        self.completed = 0
+        self._seen_calls = 0
+        self._last = (started, 0)
+
+    async def sample(self) -> dict[str, Any]:
+        stats = await self.farm.stats()
+        for w in stats["workers"]:
+            if w.get("incarnation"):
+                self.resets[(w["worker_id"], w["incarnation"])] = {
+                    k: w.get(k, 0) for k in ("resets", "resets_verified", "quarantined")
+                }
+        now = time.monotonic()
+        window = [ms for _, ms in self.calls[self._seen_calls:]]
+        self._seen_calls = len(self.calls)
+        then, done_then = self._last
+        self._last = (now, self.completed)
+        latency = pct(window)
+        self.timeline.append({
+            "t_s": round(now - self.started, 2), "completed": self.completed,
+            "episodes_per_s": round((self.completed - done_then) / max(now - then, 1e-9), 2),
+            "call_p50_ms": latency["p50"], "call_p99_ms": latency["p99"], "rss_mb": farm_rss_mb(stats),
+            "slots": stats["slots"],
+        })  # fmt: skip
+        return stats
+
+    async def run_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.period_s)
+            try:
+                await self.sample()
+            except Exception as exc:  # noqa: BLE001 - a farm busy recovering may miss a sample
+                log.warning("sample failed: %s", exc)
+
+    def reset_totals(self) -> dict[str, int]:
+        total = collections.Counter()
+        for counters in self.resets.values():
+            total.update(counters)
+        return {"total": total["resets"], "verified": total["resets_verified"], "quarantined": total["quarantined"]}
+
+
+def listening_ports(pids: list[int]) -> set[int]:
+    ports = set()
+    for pid in pids:
+        try:
+            ports |= {c.laddr.port for c in psutil.Process(pid).net_connections("tcp") if c.status == psutil.CONN_LISTEN}
+        except psutil.Error:
+            continue
+    return ports
+
+
+def leftovers(root: str, ports_before: set[int], dirs_before: set[Path], settle_s: float = 20.0) -> dict[str, Any]:
+    """What the farm left behind after shutdown: processes we started (Ray's included) or that run
+    from the farm's directory, their listening ports and ours, and files (waits for stragglers)."""
+    me = psutil.Process()
+    deadline = time.monotonic() + settle_s
+    while True:
+        found = {p.pid: p for p in me.children(recursive=True)}
+        for proc in psutil.process_iter(["cmdline"]):
+            if root in " ".join(proc.info["cmdline"] or []):
+                found[proc.pid] = proc
+        processes = []
+        for pid, proc in sorted(found.items()):
+            try:
+                if proc.status() != psutil.STATUS_ZOMBIE:
+                    processes.append({"pid": pid, "cmdline": " ".join(proc.cmdline())[:200]})
+            except psutil.Error:
+                continue
+        ports = sorted(listening_ports([me.pid, *found]) - ports_before)
+        files = [str(p) for p in Path(root).rglob("*")] if Path(root).exists() else []
+        new_dirs = sorted(str(d) for d in _farm_dirs() - dirs_before if d.exists())
+        if (not processes and not ports and not files and not new_dirs) or time.monotonic() > deadline:
+            return {"processes": processes, "ports": ports, "temp_files": files + new_dirs}
+        time.sleep(0.5)
+
+
+def _farm_dirs() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob("awm-ray-*"))
+
+
+# ---- the run -------------------------------------------------------------------------------
+
+
+def start_ray(nodes: int) -> Any:
+    """A local Ray, or a simulated cluster of `nodes` nodes on this machine (returned)."""
+    if nodes <= 1:
+        ray.init(address="local", include_dashboard=False, log_to_driver=False, configure_logging=False)
+        return None
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": NODE_CPUS})
+    for _ in range(nodes - 1):
+        cluster.add_node(num_cpus=NODE_CPUS)
+    cluster.wait_for_nodes()
+    ray.init(address=cluster.address, log_to_driver=False, configure_logging=False)
+    return cluster
+
+
+async def soak(args: argparse.Namespace, farm: Farm, chaos: Chaos | None, records: list[dict[str, Any]]) -> dict[str, Any]:
+    started = time.monotonic()
+    if chaos is not None:
+        chaos.started = started
+    calls: list[tuple[float, float]] = []
+    sampler = Sampler(farm, calls, started, args.sample_s)
+    timed, policy = TimedFarm(farm, calls), OraclePolicy()
+    outcomes: collections.Counter = collections.Counter()
+    errors: collections.Counter = collections.Counter()
+    episode_ms: list[float] = []
+    gate = asyncio.Semaphore(args.concurrency)
+    progress_every = max(1, len(records) // 20)
+
+    async def one(record: dict[str, Any]) -> None:
+        async with gate:
+            t0 = time.perf_counter()
+            try:
+                row = await asyncio.wait_for(run_episode(timed, policy, MODEL, record, args.max_turns), args.episode_timeout_s)
+            except TimeoutError:
+                outcomes["hung"] += 1
+                log.error("episode %s did not finish within %g s", record["id"], args.episode_timeout_s)
+                return
+            episode_ms.append((time.perf_counter() - t0) * 1000)
+            if chaos is not None:
+                chaos.longest_episode_s = max(chaos.longest_episode_s, episode_ms[-1] / 1000)
+        outcomes["retried"] += bool(row["retried"])
+        if row["error"] is None:
+            outcomes["completed"] += 1
+        elif row["error"].startswith("LeaseLost"):
+            outcomes["lost"] += 1
+            errors["LeaseLost after a retry"] += 1
+            log.error("episode %s lost twice: %s", record["id"], row["error"][:300])
+        else:
+            outcomes["failed_with_clear_error"] += 1
+            errors[row["error"].split(":", 1)[0]] += 1
+            log.warning("episode %s: %s", record["id"], row["error"][:300])
+        sampler.completed += 1
+        if sampler.completed % progress_every == 0:
+            log.info("%d/%d episodes (%.1f/s)", sampler.completed, len(records),
+                     sampler.completed / (time.monotonic() - started))  # fmt: skip
+        if chaos is not None:
+            await chaos.maybe_strike(sampler.completed)
+
+    # Warm the pool to its working size first, so RSS growth measures leaks, not the pool filling up.
+    names = sorted({r["scenario"] for r in records})
+    warmed = await farm.prewarm(names, per_scenario=math.ceil(1.25 * args.concurrency / len(names)))
+    log.info("prewarmed %d slots", warmed)
+    sampling = asyncio.ensure_future(sampler.run_forever())
+    try:
+        await asyncio.gather(*(one(r) for r in records))
+    finally:
+        sampling.cancel()
+    duration = time.monotonic() - started
+    final = await sampler.sample()
+    tenth = max(1, len(calls) // 10)
+    ordered = [ms for _, ms in sorted(calls)]
+    first, last = pct(ordered[:tenth]), pct(ordered[-tenth:])
+    return {
+        "duration_s": round(duration, 1),
+        "episodes_per_s": round(len(records) / duration, 2),
+        "episodes": {"submitted": len(records), **{k: outcomes[k] for k in
+                     ("completed", "failed_with_clear_error", "retried", "lost", "hung")}},
+        "errors": dict(errors),
+        "chaos": {"counts": dict(chaos.counts), "events": chaos.events, "not_struck": len(chaos.pending)}
+        if chaos else {"counts": {}, "events": [], "not_struck": 0},
+        "resets": sampler.reset_totals(),
+        "leases_active_at_end": final["leases_active"],
+        "latency_ms": {**pct(ordered), "first_tenth": first, "last_tenth": last,
+                       "p99_last_over_first": round(last["p99"] / first["p99"], 3) if first["p99"] else None},
+        "episode_ms": pct(episode_ms),
+        "rss_mb": rss_window(sampler.timeline, len(records)),
+        "timeline": sampler.timeline,
+        "root": final["root"],
+    }
+
+
+def run_soak_thread(args: argparse.Namespace, farm: Farm, chaos: Chaos | None, records: list) -> dict[str, Any]:
+    """The episodes run on an event loop in a thread; the main thread serves chaos's node changes."""
+    finished, outcome = threading.Event(), {}
+
+    def target() -> None:
+        try:
+            outcome["report"] = asyncio.run(soak(args, farm, chaos, records))
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the main thread
+            outcome["error"] = exc
+        finally:
+            finished.set()
+
+    thread = threading.Thread(target=target, name="soak-episodes")
+    thread.start()
+    if chaos is not None:
+        chaos.serve_main_thread(finished)
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["report"]
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    ports_before, dirs_before = listening_ports([os.getpid()]), _farm_dirs()
+    cluster = start_ray(args.nodes)
+    scenarios = list(load_scenarios(args.dataset, max_scenarios=args.max_scenarios))
+    records = episode_records(scenarios, args.episodes, args.seed, args.tasks_per_scenario)
+    nodes = max(1, args.nodes)
+    workers_per_node = args.workers_per_node
+    slots = max(4, math.ceil(args.concurrency * 1.5 / (workers_per_node * nodes)) + len(scenarios))
+    config = load_config(args.config, {
+        "hosting.backend": args.backend, "farm.name": f"soak-{os.getpid()}", "farm.workers_per_node": workers_per_node,
+        "farm.slots_per_worker": slots, "farm.heartbeat_s": 0.5, "farm.worker_dead_after_s": 10,
+    })  # fmt: skip
+    log.info("soak: %d episodes, concurrency %d, %s backend, %d node(s), chaos %s", len(records), args.concurrency,
+             config.hosting.backend, nodes, "on" if args.chaos else "off")  # fmt: skip
+    farm = Farm.start(config, scenarios)
+    chaos = None
+    if args.chaos:
+        chaos = Chaos(farm, cluster, config.hosting.backend, len(records), args.chaos_events, args.seed, time.monotonic())
+    try:
+        report = run_soak_thread(args, farm, chaos, records)
+    finally:
+        farm.shutdown()
+        ray.shutdown()
+        if cluster is not None:
+            cluster.shutdown()
+    left = leftovers(report.pop("root"), ports_before, dirs_before)
+    leases = report.pop("leases_active_at_end")
+    report["leaks"] = {"processes": len(left["processes"]), "ports": len(left["ports"]), "leases": leases,
+                       "temp_files": len(left["temp_files"])}  # fmt: skip
+    report["leak_details"] = {k: v[:20] for k, v in left.items() if v}
+    rss = report["rss_mb"]
+    rss["growth_pct"] = round(100 * (rss["end"] - rss["start"]) / rss["start"], 1) if rss["start"] else None
+    ratio = report["latency_ms"]["p99_last_over_first"]
+    report["checks"] = {
+        "lost == 0": report["episodes"]["lost"] == 0,
+        "hung == 0": report["episodes"]["hung"] == 0,
+        "no leaks": not any(report["leaks"].values()),
+        "p99 last tenth <= 1.5x first": ratio is not None and ratio <= 1.5,
+        "rss growth < 10%": rss["growth_pct"] is not None and rss["growth_pct"] < 10,
+    }
+    report["passed"] = all(report["checks"].values())
+    report["config"] = {"episodes": args.episodes, "concurrency": args.concurrency, "chaos": args.chaos,
+                        "nodes": nodes, "backend": config.hosting.backend, "seed": args.seed,
+                        "workers_per_node": workers_per_node, "slots_per_worker": slots,
+                        "scenarios": [s.name for s in scenarios]}  # fmt: skip
+    report["command"] = "python scripts/soak.py " + shlex.join(sys.argv[1:])
+    report["machine"] = {"cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+                         "python": platform.python_version(), "ray": ray.__version__}  # fmt: skip
+    return report
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--episodes", type=int, default=300)
+    p.add_argument("--concurrency", type=int, default=16)
+    p.add_argument("--chaos", action="store_true", help="kill servers, workers and (with --nodes) nodes mid-run")
+    p.add_argument("--nodes", type=int, default=1, help="simulated Ray nodes on this machine (1 = a plain local Ray)")
+    p.add_argument("--chaos-events", type=int, default=None, help="how many kills (default: episodes/400, at least 4)")
+    p.add_argument("--backend", choices=["inprocess", "subprocess"], default=None, help="default: the config's")
+    p.add_argument("--config", default=str(REPO / "configs" / "local.yaml"))
+    p.add_argument("--dataset", default="bundled")
+    p.add_argument("--max-scenarios", type=int, default=None)
+    p.add_argument("--tasks-per-scenario", type=int, default=10)
+    p.add_argument("--workers-per-node", type=int, default=2)
+    p.add_argument("--max-turns", type=int, default=8)
+    p.add_argument("--episode-timeout-s", type=float, default=300.0, help="an episode still running then is 'hung'")
+    p.add_argument("--sample-s", type=float, default=2.0, help="period of the timeline samples")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="write the JSON here (a summary goes to stdout)")
+    p.add_argument("--log-level", default="INFO")
+    args = p.parse_args(argv)
+    if args.chaos_events is None:
+        args.chaos_events = max(4, args.episodes // 400)
+    if args.episodes < 10 or args.concurrency < 1:
+        p.error("--episodes must be at least 10 and --concurrency at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    report = run(args)
+    Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
+    summary = {k: report[k] for k in ("episodes", "resets", "leaks", "latency_ms", "rss_mb", "checks", "passed")}
+    print(json.dumps({**summary, "chaos": report["chaos"]["counts"], "duration_s": report["duration_s"]}, indent=2))
+    return 0 if report["passed"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
