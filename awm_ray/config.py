@@ -33,6 +33,31 @@ class HostingConfig(_Strict):
     max_argument_bytes: int = Field(
         1_000_000, ge=1_000, description="Tool-call arguments longer than this are rejected before parsing."
     )
+    failed_start_ttl_s: float = Field(
+        60.0,
+        ge=0,
+        description="A scenario whose server failed to start (import error, hang past start_timeout_s) is not "
+        "started again on that worker for this long: its leases fail at once with the same reason (0 = always retry).",
+    )
+    max_output_bytes: int = Field(
+        1_000_000,
+        ge=10_000,
+        description="What scenario code may write to stdout/stderr: per server log (subprocess; the tail of the "
+        "rest is kept for crash reports) or per farm worker process (inprocess); past it, output is dropped.",
+    )
+    scrub_environment: bool = Field(
+        True,
+        description="inprocess, in farm workers: before any scenario code runs, remove from the worker's os.environ "
+        "every variable but PATH, HOME, LANG, LC_*, TZ, TMPDIR, PYTHON*, VIRTUAL_ENV, RAY_* and the like, and any "
+        "whose name holds TOKEN, SECRET, PASSWORD, KEY, CREDENTIAL or AUTH. (/proc/self/environ still shows them; "
+        "subprocess servers always get a minimal environment.)",
+    )
+    loopback_only: bool = Field(
+        True,
+        description="Refuse Python-level sockets that could leave the machine (connect, send, bind or name lookup "
+        "beyond loopback; Unix sockets stay allowed) in each subprocess server, and in farm workers that host "
+        "inprocess. Native code and child processes are not covered.",
+    )
     port_range: tuple[int, int] | None = Field(
         None, description="Inclusive [low, high] ports to lease from; null lets the kernel pick free ports."
     )

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 _ENDED_MEMORY = 10_000
 _FARM_DIR = re.compile(r"awm-ray-[0-9a-f]{12}")
 STALE_FARM_S = 600.0
+UNSEEN_WAIT_S = 5.0  # how long a call waits for a lease whose acquire has not arrived (see _await_binding)
 
 
 def remove_stale_farms(base: Path, keep: Path, stale_after_s: float = STALE_FARM_S) -> list[Path]:
@@ -81,6 +82,7 @@ class FarmWorker:
         self._scenarios: collections.OrderedDict[str, Scenario] = collections.OrderedDict()
         self._tools: dict[str, list[dict]] = {}
         self._bindings: dict[str, asyncio.Future] = {}
+        self._acquiring: set[str] = set()  # leases whose acquire is running here
         self.bind_timeout_s = 120.0  # a granted lease's binding may wait for a reset or a cold start
         self._loop_task: asyncio.Task | None = None
         self._call_socket = CallSocket(self.root / "calls.sock", self.call)
@@ -117,10 +119,11 @@ class FarmWorker:
         """
         if incarnation is not None and incarnation != self.incarnation:  # granted by someone who saw us die
             raise StaleWorker(f"worker {self.worker_id} restarted since lease {lease_id} was granted on it")
-        if self._loop_task is None:
-            await self.ready()
         binding = self._binding(lease_id)
+        self._acquiring.add(lease_id)
         try:
+            if self._loop_task is None:
+                await self.ready()
             scenario = await self._scenario(name, scenario_box)
             slot = await self.pool.acquire(scenario)
         except (BackendError, ScenarioError) as exc:
@@ -130,6 +133,8 @@ class FarmWorker:
         except BaseException as exc:
             self._fail_binding(lease_id, binding, exc)
             raise
+        finally:
+            self._acquiring.discard(lease_id)
         self._leases[lease_id] = _Held(slot, token, time.monotonic())
         self._bindings.pop(lease_id, None)
         if not binding.done():
@@ -214,12 +219,7 @@ class FarmWorker:
         if incarnation is not None and incarnation != self.incarnation:
             raise LeaseLost(f"lease {lease_id} is no longer valid: its worker {self.worker_id} restarted")
         if lease_id not in self._leases and lease_id not in self._ended:
-            try:
-                await asyncio.wait_for(asyncio.shield(self._binding(lease_id)), self.bind_timeout_s)
-            except asyncio.TimeoutError:
-                self._bindings.pop(lease_id, None)
-            except Exception:
-                pass  # the binding failed: its reason is in _ended
+            await self._await_binding(lease_id)
         held = self._leases.get(lease_id)
         if held is None:
             reason = self._ended.get(lease_id, "this worker does not hold it")
@@ -227,6 +227,26 @@ class FarmWorker:
         if not hmac.compare_digest(held.token, token):
             raise FarmError(f"lease {lease_id}: wrong token")
         return held
+
+    async def _await_binding(self, lease_id: str) -> None:
+        """Wait for a warm grant's binding: up to `bind_timeout_s` once its acquire has arrived (it may
+        wait for a reset or a cold start), but only `UNSEEN_WAIT_S` for a lease no acquire ever named
+        (a forged or stale id must not hold a caller, or a future here, for two minutes)."""
+        started = time.monotonic()
+        future = self._binding(lease_id)
+        while not future.done():
+            waited = time.monotonic() - started
+            limit = self.bind_timeout_s if lease_id in self._acquiring else min(UNSEEN_WAIT_S, self.bind_timeout_s)
+            if waited >= limit:
+                if self._bindings.get(lease_id) is future:
+                    self._bindings.pop(lease_id)
+                return
+            try:
+                await asyncio.wait_for(asyncio.shield(future), min(limit - waited, 1.0))
+            except TimeoutError:
+                continue
+            except Exception:
+                return  # the binding failed: its reason is in _ended
 
     def _binding(self, lease_id: str) -> asyncio.Future:
         future = self._bindings.get(lease_id)

@@ -1,6 +1,10 @@
 """Hosting on one machine: the Backend seam, port leases, template DBs and Slots."""
 
+import logging
+import sys
+
 from awm_ray.config import HostingConfig
+from awm_ray.hosting import guard
 from awm_ray.hosting.backend import Backend, BackendError, CallTimeout, HostedApp, ServerGone, ServerStartError
 from awm_ray.hosting.inprocess_backend import InProcessBackend
 from awm_ray.hosting.ports import PortAllocator, PortLease
@@ -8,12 +12,44 @@ from awm_ray.hosting.slot import CallResult, Slot, SlotUnusable
 from awm_ray.hosting.subprocess_backend import SubprocessBackend
 from awm_ray.hosting.templates import Template, TemplateStore
 
+log = logging.getLogger(__name__)
+
 
 def make_backend(config: HostingConfig, host: str = "127.0.0.1") -> Backend:
-    """The backend a hosting config names."""
+    """The backend a hosting config names.
+
+    In a Ray actor (a farm worker: a process that exists only to host), the in-process backend
+    also contains this process before any scenario code runs in it: see `contain_this_process`.
+    """
     if config.backend == "inprocess":
-        return InProcessBackend()
-    return SubprocessBackend(PortAllocator(host, config.port_range), config.start_timeout_s, config.start_attempts)
+        if _in_ray_actor():
+            contain_this_process(config)
+        return InProcessBackend(config.start_timeout_s)
+    return SubprocessBackend(
+        PortAllocator(host, config.port_range), config.start_timeout_s, config.start_attempts,
+        config.max_output_bytes, config.loopback_only,
+    )  # fmt: skip
+
+
+def contain_this_process(config: HostingConfig) -> None:
+    """Cap scenario output, scrub the environment and allow only loopback sockets, as `config` says.
+
+    For good: none of it can be undone, so only for processes that host scenario code in-process.
+    """
+    guard.cap_output(config.max_output_bytes, scenario_only=True)
+    if config.scrub_environment:
+        removed = guard.scrub_environment()
+        log.info("removed %d environment variables before hosting scenario code in this process", len(removed))
+    if config.loopback_only:
+        guard.install_network_guard()
+
+
+def _in_ray_actor() -> bool:
+    ray = sys.modules.get("ray")
+    try:
+        return ray is not None and ray.is_initialized() and ray.get_runtime_context().get_actor_id() is not None
+    except Exception:  # noqa: BLE001 - not in a Ray worker after all
+        return False
 
 
 __all__ = [
@@ -32,5 +68,6 @@ __all__ = [
     "SubprocessBackend",
     "Template",
     "TemplateStore",
+    "contain_this_process",
     "make_backend",
 ]

@@ -3,9 +3,12 @@
 Executed by path (`python _serve.py --app app.py --fd N`), so it needs only uvicorn, not awm_ray.
 It dies with its parent (PR_SET_PDEATHSIG) and never runs the app's `__main__` block.
 With `--create-schema` it only imports the app (whose import runs `create_all`) and exits.
+Before the app is imported, `guard.py` (loaded by path: no awm_ray here) caps what the process
+writes to its log (`--max-output-bytes`) and, with `--loopback-only`, refuses non-loopback sockets.
 """
 
 import argparse
+import atexit
 import ctypes
 import importlib.util
 import os
@@ -22,6 +25,18 @@ def _die_with_parent(expected_parent: int) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != expected_parent:  # the parent died before prctl took effect
         os._exit(1)
+
+
+def _contain(max_output_bytes: int, loopback_only: bool) -> None:
+    spec = importlib.util.spec_from_file_location("awm_ray_guard", os.path.join(os.path.dirname(__file__), "guard.py"))
+    guard = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(guard)
+    if max_output_bytes > 0:
+        # the tail of what was dropped goes to the log at exit: a crash after a flood still ends the log
+        budget = guard.cap_output(max_output_bytes, tail_chars=1_500)
+        atexit.register(lambda: (sys.__stderr__.write(budget.summary()), sys.__stderr__.flush()))
+    if loopback_only:
+        guard.install_network_guard()
 
 
 def _load_app(path: str):
@@ -53,7 +68,7 @@ def _errors_keep_connection(app):
 
         try:
             await app(scope, receive, tracking_send)
-        except Exception:
+        except (Exception, SystemExit):  # sys.exit() in a handler is an app error, not a server exit
             if scope["type"] != "http":
                 raise
             traceback.print_exc()
@@ -71,11 +86,14 @@ def main() -> None:
     parser.add_argument("--fd", type=int)
     parser.add_argument("--parent", type=int, required=True)
     parser.add_argument("--create-schema", action="store_true")
+    parser.add_argument("--max-output-bytes", type=int, default=0)
+    parser.add_argument("--loopback-only", action="store_true")
     args = parser.parse_args()
     _die_with_parent(args.parent)
     warnings.simplefilter("ignore", DeprecationWarning)
     warnings.simplefilter("ignore", PendingDeprecationWarning)
     warnings.simplefilter("ignore", UserWarning)
+    _contain(args.max_output_bytes, args.loopback_only)
     app = _load_app(args.app)
     if args.create_schema:
         return

@@ -95,5 +95,9 @@ class Backend(ABC):
         """Let the app's own ORM create its tables in `db_path` (for rows without a `db` part)."""
         raise NotImplementedError
 
+    def containment_stats(self) -> dict[str, int]:
+        """Counters of what scenario code left behind in this process (in-process backends only)."""
+        return {}
+
     def close(self) -> None:
         """Release what the backend itself holds (not the apps, which close on their own)."""

@@ -3,24 +3,30 @@
 `acquire(scenario)` hands out a clean slot of that scenario: an idle warm one if there is one,
 one whose reset is finishing, or a new one (evicting the least recently used idle slot when full).
 `release(slot)` resets it in the background and verifies it before it is offered again; a slot
-that fails verification is quarantined (closed and counted). Dead servers are replaced.
+that fails verification is quarantined (closed and counted). Dead servers are replaced, and so are
+slots with an abandoned (timed-out) call, whose handler may still be writing to the live DB.
+
+A scenario whose start failed is remembered for `hosting.failed_start_ttl_s`: its next leases fail
+at once with the same reason, instead of each importing (or hanging on) the same broken code again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from awm_ray.config import HostingConfig
-from awm_ray.hosting.backend import Backend
+from awm_ray.hosting.backend import Backend, BackendError
 from awm_ray.hosting.slot import Slot, SlotUnusable
 from awm_ray.hosting.templates import TemplateStore
-from awm_ray.scenario import Scenario
+from awm_ray.scenario import Scenario, ScenarioError
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +44,15 @@ class PoolStats:
     resets: int = 0
     resets_verified: int = 0
     quarantined: int = 0
+    calls_abandoned: int = 0  # timed-out calls; their slots were closed, not reset
+    starts_refused: int = 0  # leases refused at once: the scenario's start failed within failed_start_ttl_s
+    db_statements_failed: int = 0  # schema/insert statements that failed while building template DBs
     reset_ms: collections.deque = field(default_factory=lambda: collections.deque(maxlen=2048))
+    probe: Callable[[], dict[str, int]] | None = field(default=None, repr=False)  # the backend's own counters
 
     def to_dict(self) -> dict[str, Any]:
-        out = {k: v for k, v in self.__dict__.items() if k != "reset_ms"}
+        out = {k: v for k, v in self.__dict__.items() if k not in ("reset_ms", "probe")}
+        out.update(self.probe() if self.probe is not None else {})
         out["reset_ms_recent"] = list(self.reset_ms)
         return out
 
@@ -65,7 +76,8 @@ class SlotPool:
         self.root = Path(root)
         self.max_slots = max_slots
         self.templates = TemplateStore(self.root / "templates", backend, hosting.start_timeout_s)
-        self.stats = PoolStats()
+        self.stats = PoolStats(probe=backend.containment_stats)
+        self._failed: dict[tuple[str, str, str], tuple[float, Callable[[str], Exception], str]] = {}  # until expiry
         self._entries: dict[Slot, _Entry] = {}
         self._starting = 0
         self._counter = 0
@@ -94,6 +106,11 @@ class SlotPool:
         """Give a slot back: it is reset and verified in the background (or dropped if broken)."""
         entry = self._entries.get(slot)
         if entry is None or entry.state != "leased":
+            return
+        if slot.abandoned_calls:
+            self.stats.calls_abandoned += slot.abandoned_calls
+            log.info("closing a slot of %s: %d call(s) on it timed out", slot.scenario.name, slot.abandoned_calls)
+            self._spawn(self._drop(entry))
             return
         if broken or not slot.alive:
             self.stats.slot_restarts += 1
@@ -161,7 +178,36 @@ class SlotPool:
             (e for e in self._entries.values() if e.state == "resetting" and e.slot.scenario.name == name), None
         )
 
+    def _refuse_if_failed(self, scenario: Scenario) -> None:
+        key = (scenario.name, scenario.code_hash, scenario.data_hash)
+        failed = self._failed.get(key)
+        if failed is None:
+            return
+        until, make, text = failed
+        left = until - time.monotonic()
+        if left <= 0:
+            del self._failed[key]
+            return
+        self.stats.starts_refused += 1
+        ago = self.hosting.failed_start_ttl_s - left
+        raise make(f"{text} [this start failed {ago:.0f} s ago; not retried for {left:.0f} s]")
+
+    def _remember_failure(self, scenario: Scenario, exc: BaseException) -> None:
+        """Keep the failure's type and text (not the exception: its traceback holds the failed slot)."""
+        if self.hosting.failed_start_ttl_s <= 0 or not isinstance(exc, (BackendError, ScenarioError)):
+            return
+        if isinstance(exc, ScenarioError):
+            make, text = functools.partial(ScenarioError, exc.scenario, exc.field), exc.message
+        else:
+            make, text = type(exc), str(exc)
+        now = time.monotonic()
+        self._failed = {k: v for k, v in self._failed.items() if v[0] > now}
+        self._failed[(scenario.name, scenario.code_hash, scenario.data_hash)] = (
+            now + self.hosting.failed_start_ttl_s, make, text,
+        )  # fmt: skip
+
     async def _start_new(self, scenario: Scenario) -> Slot:
+        self._refuse_if_failed(scenario)
         while self.size >= self.max_slots:
             idle = [e for e in self._entries.values() if e.state == "idle"]
             if idle:
@@ -181,13 +227,15 @@ class SlotPool:
             if victim is not None:
                 await self._drop(victim)
             template = await self.templates.get(scenario)
+            self.stats.db_statements_failed = self.templates.statements_failed
             slot = Slot(
                 scenario, self.backend, template, workdir,
                 self.hosting.call_timeout_s, self.hosting.max_response_chars, self.hosting.max_argument_bytes,
             )  # fmt: skip
             await slot.start()
-        except BaseException:
+        except BaseException as exc:
             self.stats.slot_start_failures += 1
+            self._remember_failure(scenario, exc)
             raise
         finally:
             self._starting -= 1

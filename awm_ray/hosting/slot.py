@@ -3,13 +3,16 @@
 `reset()` restores the live DB from the template while the app keeps running, then checks the
 content checksum; a slot that fails the check is marked unusable. `call()` turns a tool call into
 a request and the response into the text the model sees; it never raises for the model's mistakes
-or the app's bugs.
+or the app's bugs. A call that times out is abandoned, not stopped: its handler may still write to
+the live DB after a reset, so such a slot is counted (`abandoned_calls`) and closed, never reused.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
 import shutil
 import time
 from collections.abc import Mapping
@@ -30,8 +33,12 @@ from awm_ray.scenario import (
     spec_from_openapi,
     tools_from_spec,
 )
+from awm_ray.scenario.tools import iter_endpoints
 
 log = logging.getLogger(__name__)
+# what Starlette answers when no route matches: the tool's spec and the app's code disagree
+_ROUTING_MISSES = {(404, '{"detail":"Not Found"}'), (405, '{"detail":"Method Not Allowed"}')}
+_PLACEHOLDER = re.compile(r"{[^{}]*}")
 
 
 class SlotUnusable(RuntimeError):
@@ -86,6 +93,8 @@ class Slot:
         self.tool_source: str | None = None
         self.spec: Mapping[str, Any] | None = scenario.spec  # the app's own, when the scenario has none
         self.usable = False
+        self.abandoned_calls = 0  # calls that timed out: their handler may still run (see the module doc)
+        self._app_routes: set[tuple[str, str]] | None = None
 
     async def start(self) -> Slot:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -132,9 +141,10 @@ class Slot:
     async def call(self, tool: str, arguments: str | dict | None) -> CallResult:
         """Run one tool call; errors of every kind come back as text for the model."""
         assert self.tools is not None, "start() the slot first"
-        if isinstance(arguments, str) and len(arguments) > self.max_argument_bytes:
+        size = len(arguments) if isinstance(arguments, str) else _json_size(arguments)
+        if size > self.max_argument_bytes:
             return CallResult(
-                tool, f"Error: arguments for tool '{tool}' are {len(arguments)} bytes; the limit is "
+                tool, f"Error: arguments for tool '{tool}' are {size} bytes; the limit is "
                 f"{self.max_argument_bytes}.", error="arguments",
             )  # fmt: skip
         try:
@@ -145,15 +155,35 @@ class Slot:
         try:
             response = await self.send(request)
         except CallTimeout as exc:
+            self.abandoned_calls += 1
             return CallResult(tool, f"Error: the server did not answer tool '{tool}' ({exc}).", None, "timeout", operation_id)
         except (ServerGone, BackendError, SlotUnusable) as exc:
             self.usable = self.alive
             return CallResult(
                 tool, f"Error: the environment's server is unavailable ({exc}).", None, "server_gone", operation_id
             )
-        return CallResult(
-            tool, response.as_text(self.max_response_chars), response.status, None, operation_id, response.elapsed_ms
-        )
+        text = response.as_text(self.max_response_chars)
+        routing_miss = response.status in (404, 405) and (response.status, response.body.strip()) in _ROUTING_MISSES
+        if routing_miss and await self._unserved(tool):
+            method, path = self.tools[tool].method, self.tools[tool].path
+            text += (
+                f"\nNote: the environment's server does not serve tool '{tool}' ({method} {path}): the scenario's "
+                "API spec lists an operation its code does not implement."
+            )
+        return CallResult(tool, text, response.status, None, operation_id, response.elapsed_ms)
+
+    async def _unserved(self, tool: str) -> bool:
+        """Whether the app has no route for `tool` (its tools came from a spec the code disagrees with)."""
+        if self.tool_source != "spec" or self.app is None:
+            return False
+        if self._app_routes is None:
+            try:
+                app_spec = spec_from_openapi(await self.app.openapi(self.call_timeout_s))
+            except Exception:  # noqa: BLE001 - no OpenAPI document: say nothing rather than guess
+                return False
+            self._app_routes = {_route_key(e["method"], e["path"]) for e in iter_endpoints(app_spec)}
+        spec_tool = self.tools[tool]  # type: ignore[index]
+        return _route_key(spec_tool.method, spec_tool.path) not in self._app_routes
 
     async def close(self) -> None:
         self.usable = False
@@ -163,3 +193,16 @@ class Slot:
                 await app.close()
         finally:
             await asyncio.to_thread(shutil.rmtree, self.workdir, True)
+
+
+def _json_size(arguments: Any) -> int:
+    if arguments is None:
+        return 0
+    try:
+        return len(json.dumps(arguments, default=str))
+    except (TypeError, ValueError):
+        return 0  # not JSON-able: the tool layer says what is wrong with it
+
+
+def _route_key(method: str, path: str) -> tuple[str, str]:
+    return str(method).upper(), _PLACEHOLDER.sub("{}", path.rstrip("/") or "/")

@@ -1,7 +1,9 @@
 """Each slot's app in its own uvicorn process, on a leased loopback port.
 
 The process gets its own process group, dies with its parent, writes to a log file (never an
-unread pipe), and sees only the environment variables an AWM app reads (no API keys).
+unread pipe) of at most `max_output_bytes` plus the tail of what was dropped, sees only the
+environment variables an AWM app reads (no API keys), and may only use loopback and Unix sockets
+(`guard`, installed by `_serve.py` before the app is imported).
 """
 
 from __future__ import annotations
@@ -109,10 +111,19 @@ class SubprocessBackend(Backend):
         ports: PortAllocator | None = None,
         start_timeout_s: float = 30.0,
         start_attempts: int = 2,
+        max_output_bytes: int = 1_000_000,
+        loopback_only: bool = True,
     ):
         self.ports = ports or PortAllocator()
         self.start_timeout_s = start_timeout_s
         self.start_attempts = start_attempts
+        self.max_output_bytes = max_output_bytes
+        self.loopback_only = loopback_only
+
+    def _command(self, code_path: Path, *extra: str) -> list[str]:
+        cmd = [sys.executable, str(SERVE_SCRIPT), "--app", str(code_path), "--parent", str(os.getpid())]
+        cmd += ["--max-output-bytes", str(self.max_output_bytes), *(["--loopback-only"] if self.loopback_only else [])]
+        return cmd + list(extra)
 
     async def start(self, scenario: Scenario, db_path: Path, workdir: Path) -> SubprocessApp:
         if scenario.code is None:
@@ -148,7 +159,7 @@ class SubprocessBackend(Backend):
         log_path = workdir / "schema.log"
         with open(log_path, "wb") as out:
             proc = subprocess.Popen(
-                [sys.executable, str(SERVE_SCRIPT), "--app", str(code_path), "--parent", str(os.getpid()), "--create-schema"],
+                self._command(code_path, "--create-schema"),
                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                 env=_server_env(db_path, 0), cwd=workdir, start_new_session=True,
             )  # fmt: skip
@@ -162,7 +173,7 @@ class SubprocessBackend(Backend):
 
     def _spawn(self, code_path: Path, db_path: Path, lease: PortLease, log_path: Path) -> subprocess.Popen:
         fd = lease.fileno()
-        cmd = [sys.executable, str(SERVE_SCRIPT), "--app", str(code_path), "--fd", str(fd), "--parent", str(os.getpid())]
+        cmd = self._command(code_path, "--fd", str(fd))
         with open(log_path, "wb") as out:
             return subprocess.Popen(
                 cmd,
@@ -183,8 +194,10 @@ class SubprocessBackend(Backend):
                 raise ServerStartError(f"server exited with code {app.proc.returncode}:\n{log_tail(app.log_path)}")
             remaining = deadline - time.monotonic()
             if remaining <= 0:
+                tail = log_tail(app.log_path)
                 raise ServerStartError(
-                    f"server did not answer within {self.start_timeout_s:g} s:\n{log_tail(app.log_path)}"
+                    f"server did not answer within {self.start_timeout_s:g} s (it hangs, or is very slow, at "
+                    f"import); its process group is killed" + (f":\n{tail}" if tail else "")
                 )
             try:
                 response = await app.send(probe, min(0.5, remaining))

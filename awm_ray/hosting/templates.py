@@ -35,6 +35,7 @@ class TemplateStore:
         self.schema_timeout_s = schema_timeout_s
         self._templates: dict[str, Template] = {}
         self._building: dict[str, asyncio.Lock] = {}
+        self.statements_failed = 0  # over every template built: what failed is in each one's report
 
     async def get(self, scenario: Scenario) -> Template:
         key = scenario.data_hash if scenario.db_schema is not None else f"{scenario.data_hash}-{scenario.code_hash}"
@@ -57,6 +58,7 @@ class TemplateStore:
             await self.backend.create_schema(scenario, path, self.root / f"{key}-schema", self.schema_timeout_s)
             report.schema_from_app = True
         await asyncio.to_thread(build_database, path, scenario.db_schema, scenario.sample_data, report)
+        self.statements_failed += len(report.failures)
         if report.failures:
             log.warning(
                 "scenario %s: %d of %d statements failed while building its database",
