@@ -320,3 +320,26 @@ def test_server_dies_with_its_parent(tmp_path):
     finally:
         host.kill()
         host.stdout.close()
+
+
+def test_closed_inprocess_slots_are_freed(tmp_path):
+    """A worker replaces in-process slots all day: a closed slot's module must not stay in memory
+    (FastAPI's endpoint caches used to keep ~1.3 MB per replaced app)."""
+    import gc
+    import weakref
+
+    async def main():
+        backend = InProcessBackend()
+        store = TemplateStore(tmp_path / "templates", backend)
+        apps = []
+        for i in range(12):
+            slot = await started(tiny(), backend, tmp_path, store, tag=str(i))
+            assert (await slot.call("list_notes", "{}")).status == 200
+            apps.append(weakref.ref(slot.app.module.app))
+            await slot.close()
+            del slot
+        await asyncio.sleep(0.1)
+        gc.collect()
+        return sum(ref() is not None for ref in apps)
+
+    assert run(main()) <= 1, "closed in-process apps are still alive"

@@ -69,6 +69,28 @@ def test_full_pool_evicts_the_least_recently_used_idle_slot(tmp_path):
     run(main())
 
 
+def test_a_full_pool_can_be_waited_on_until_a_slot_is_released(tmp_path):
+    """A lease the scheduler granted already waits for room instead of failing with PoolFull."""
+
+    async def main():
+        p = pool(tmp_path, max_slots=1)
+        try:
+            a = await p.acquire(tiny("a"))
+            with pytest.raises(PoolFull):
+                await p.acquire(tiny("b"), wait_s=0.3)  # nobody releases: it gives up after the wait
+            waiter = asyncio.ensure_future(p.acquire(tiny("b"), wait_s=10))
+            await asyncio.sleep(0.3)
+            assert not waiter.done()
+            p.release(a)
+            b = await asyncio.wait_for(waiter, 10)
+            assert b.scenario.name == "b" and p.stats.evictions == 1
+            p.release(b)
+        finally:
+            await p.close()
+
+    run(main())
+
+
 def test_concurrent_leases_of_one_scenario_never_share_a_slot(tmp_path):
     async def main():
         p = pool(tmp_path, max_slots=16)

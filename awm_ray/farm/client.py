@@ -25,7 +25,7 @@ import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from awm_ray.config import Config, FarmConfig
-from awm_ray.farm.errors import LeaseLost
+from awm_ray.farm.errors import FarmError, LeaseLost
 from awm_ray.farm.local_calls import CallConnection, SocketUnusable
 from awm_ray.farm.scheduler import FarmScheduler
 from awm_ray.hosting import CallResult
@@ -85,7 +85,9 @@ class Episode:
         """Await a worker call; a worker that died, or cannot come back, means the lease is lost."""
         try:
             return await ref
-        except (LeaseLost, ray.exceptions.RayTaskError):
+        except ray.exceptions.RayTaskError as exc:  # the worker's own error: hand it on without Ray's wrapping
+            if isinstance(exc.cause, FarmError):
+                raise exc.cause from None
             raise
         except ray.exceptions.RayError as exc:  # actor died, unavailable, unschedulable (its node left)
             raise LeaseLost(f"lease {self.lease_id}: its worker {self.worker_id} is gone ({type(exc).__name__})") from None

@@ -156,9 +156,10 @@ class FarmScheduler:
                 continue
             lease, warm = self._reserve(worker, scenario)
             tools = self._tools.get(scenario)
+            granted_now = warm and tools is not None
             acquire = worker.handle.acquire.remote(lease.lease_id, lease.token, scenario, [ref], tools is None,
-                                                   worker.incarnation)  # fmt: skip
-            if warm and tools is not None:
+                                                   worker.incarnation, granted_now)  # fmt: skip
+            if granted_now:
                 # A warm slot is there: grant now, bind in the background. The worker holds back
                 # this lease's calls until the binding lands, so nothing is lost but a round trip.
                 self._spawn(self._confirm(lease, worker, acquire))

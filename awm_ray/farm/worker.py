@@ -110,12 +110,14 @@ class FarmWorker:
 
     async def acquire(
         self, lease_id: str, token: str, name: str, scenario_box: list, want_tools: bool = True,
-        incarnation: str | None = None,
+        incarnation: str | None = None, granted: bool = False,
     ) -> dict[str, Any]:
         """Bind a clean slot of scenario `name` to the lease (and return its tools if asked).
 
-        The scheduler may grant a warm lease before this finishes; calls that arrive first wait
-        for the binding (`_bound`), so no call ever reaches a slot that is not the lease's.
+        The scheduler may grant a warm lease before this finishes (`granted`); calls that arrive
+        first wait for the binding (`_bound`), so no call ever reaches a slot that is not the
+        lease's. Such a lease's warm slot may have been evicted meanwhile: it then waits for room
+        (up to `bind_timeout_s`) rather than fail with `PoolFull` as an ungranted request does.
         """
         if incarnation is not None and incarnation != self.incarnation:  # granted by someone who saw us die
             raise StaleWorker(f"worker {self.worker_id} restarted since lease {lease_id} was granted on it")
@@ -125,7 +127,7 @@ class FarmWorker:
             if self._loop_task is None:
                 await self.ready()
             scenario = await self._scenario(name, scenario_box)
-            slot = await self.pool.acquire(scenario)
+            slot = await self.pool.acquire(scenario, wait_s=self.bind_timeout_s if granted else 0.0)
         except (BackendError, ScenarioError) as exc:
             error: Exception = ScenarioUnavailable(f"scenario {name!r} could not be started: {exc}")
             self._fail_binding(lease_id, binding, error)

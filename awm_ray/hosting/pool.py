@@ -82,12 +82,18 @@ class SlotPool:
         self._starting = 0
         self._counter = 0
         self._background: set[asyncio.Task] = set()
+        self._room: asyncio.Event | None = None  # set when a slot turns idle or goes (see _wait_for_room)
         self._closed = False
 
     # ---- what the worker asks -------------------------------------------------------------
 
-    async def acquire(self, scenario: Scenario) -> Slot:
-        """A clean slot of `scenario`, leased to the caller until `release()`."""
+    async def acquire(self, scenario: Scenario, wait_s: float = 0.0) -> Slot:
+        """A clean slot of `scenario`, leased to the caller until `release()`.
+
+        When every slot is leased, `PoolFull` at once, or after waiting up to `wait_s` for one to be
+        released (a lease the scheduler already granted must not fail just because it raced).
+        """
+        deadline = time.monotonic() + wait_s
         while True:
             entry = self._pick_idle(scenario.name)
             if entry is None:
@@ -95,7 +101,12 @@ class SlotPool:
                 if entry is not None:
                     await asyncio.shield(entry.reset)  # type: ignore[arg-type]
                     continue  # it is idle (clean) or gone now: look again
-                return await self._start_new(scenario)
+                try:
+                    return await self._start_new(scenario)
+                except PoolFull:
+                    if self._closed or not await self._wait_for_room(deadline):
+                        raise
+                    continue
             if entry.slot.alive:
                 entry.state, entry.last_used = "leased", time.monotonic()
                 return entry.slot
@@ -236,6 +247,7 @@ class SlotPool:
         except BaseException as exc:
             self.stats.slot_start_failures += 1
             self._remember_failure(scenario, exc)
+            self._room_changed()  # its place is free again
             raise
         finally:
             self._starting -= 1
@@ -259,12 +271,32 @@ class SlotPool:
         self.stats.reset_ms.append(took)
         if entry.slot.alive:
             entry.state, entry.reset = "idle", None
+            self._room_changed()
         else:
             self.stats.slot_restarts += 1
             await self._drop(entry)
 
+    async def _wait_for_room(self, deadline: float) -> bool:
+        """Wait until a slot turns idle or goes; False if `deadline` passed first."""
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        if self._room is None:
+            self._room = asyncio.Event()
+        try:
+            await asyncio.wait_for(self._room.wait(), left)
+        except TimeoutError:
+            return False
+        return True
+
+    def _room_changed(self) -> None:
+        if self._room is not None:
+            self._room.set()
+            self._room = None
+
     async def _drop(self, entry: _Entry) -> None:
         self._entries.pop(entry.slot, None)
+        self._room_changed()
         try:
             await entry.slot.close()
         except Exception as exc:
