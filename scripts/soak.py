@@ -128,9 +128,11 @@ def episode_records(scenarios: list, episodes: int, seed: int, tasks_per_scenari
 class Chaos:
     """Kills at seeded random points of progress: servers, workers, whole simulated nodes.
 
-    Strikes are at least `min_gap_s` apart (and twice the longest episode so far): an episode hit
-    by one is retried once, and a failure rate so high that the retry is hit again is a different
-    test (it would count as lost). Node changes run on the main thread, which Ray's `Cluster` needs.
+    Strikes fall between 10% and 85% of the episodes, at least `min_gap_s` apart, and never while
+    an episode that was running at the previous strike is still running: an episode hit by one is
+    retried once, so each episode sees at most one strike (a failure rate so high that the retry is
+    hit again is a different test; it would count as lost). Strikes pushed past the window are
+    reported as `not_struck`. Node changes run on the main thread, which Ray's `Cluster` needs.
     """
 
     def __init__(self, farm: Farm, cluster: Any, backend: str, episodes: int, events: int, seed: int,
@@ -141,21 +143,31 @@ class Chaos:
         nodes_to_kill = max(1, events // 6) if cluster is not None else 0
         strikes = [self.rng.choice(kinds) for _ in range(events - nodes_to_kill)] + ["kill_node"] * nodes_to_kill
         self.rng.shuffle(strikes)
-        points = sorted(self.rng.sample(range(max(1, episodes // 20), max(2, episodes * 17 // 20)), len(strikes)))
+        # inside [10%, 85%] of the run: the first and last tenths, compared for drift, see no strike
+        self.last_point = episodes * 17 // 20
+        points = sorted(self.rng.sample(range(max(1, episodes // 10), max(2, self.last_point)), len(strikes)))
         self.pending = collections.deque(zip(points, strikes, strict=True))
         self.events: list[dict[str, Any]] = []
         self.counts: collections.Counter = collections.Counter({"kill_server": 0, "kill_worker": 0, "kill_node": 0})
         self.main_thread_jobs: queue.Queue = queue.Queue()
-        self.longest_episode_s = 0.0
+        self.running: set[str] = set()  # episodes in flight (kept by the soak)
+        self._cohort: set[str] = set()  # those running at the last strike, or starting soon after it
+        self._cohort_open_until = -math.inf
         self._last_strike = -math.inf
         self._busy = False
 
     async def maybe_strike(self, completed: int) -> None:
-        gap = max(self.min_gap_s, 2 * self.longest_episode_s)
-        if self._busy or not self.pending or self.pending[0][0] > completed or time.monotonic() - self._last_strike < gap:
+        if self._busy or not self.pending or self.pending[0][0] > completed:
+            return
+        if time.monotonic() - self._last_strike < self.min_gap_s or self._cohort & self.running:
+            return
+        if completed > self.last_point:  # deferred past the window by the gap: not struck (reported)
             return
         _, kind = self.pending.popleft()
         self._busy = True
+        self._cohort = set(self.running)
+        # an episode starting in the next seconds may still be granted a slot on what was just killed
+        self._cohort_open_until = time.monotonic() + 10
         try:
             target = await getattr(self, kind)()
         except Exception as exc:  # noqa: BLE001 - chaos that fails to strike is reported, never fatal
@@ -168,6 +180,11 @@ class Chaos:
             self.counts[kind] += 1
             self.events.append({"t_s": round(time.monotonic() - self.started, 3), "kind": kind, "target": target})
             log.info("chaos: %s %s at %d episodes", kind, target, completed)
+
+    def episode_started(self, episode_id: str) -> None:
+        self.running.add(episode_id)
+        if time.monotonic() < self._cohort_open_until:
+            self._cohort.add(episode_id)
 
     async def kill_server(self) -> str | None:
         pids = sorted(p for w in (await self.farm.stats())["workers"] for p in w.get("server_pids", []))
@@ -235,6 +252,11 @@ def farm_rss_mb(stats: dict[str, Any]) -> float:
     return round(total / 2**20, 1)
 
 
+def worker_rss_mb(stats: dict[str, Any]) -> dict[str, float]:
+    """RSS of each worker process (with its servers), by pid."""
+    return {str(w["pid"]): farm_rss_mb({"workers": [w]}) for w in stats["workers"] if w.get("pid")}
+
+
 def rss_window(timeline: list[dict[str, Any]], episodes: int) -> dict[str, Any]:
     """Farm RSS early (samples while the second tenth of episodes ran: imports and caches warm) and
     late (the last tenth), as medians so one sample taken mid-restart does not decide it."""
@@ -244,8 +266,15 @@ def rss_window(timeline: list[dict[str, Any]], episodes: int) -> dict[str, Any]:
     def median(rows: list[dict[str, Any]], key: str) -> float | None:
         return round(statistics.median(r[key] for r in rows), 1) if rows else None
 
+    # the same worker processes at the end of both windows: growth that restarts and new nodes (which
+    # start small and warm up) do not blur; a leak shows here first
+    first, last = early[-1].get("worker_rss_mb", {}), late[-1].get("worker_rss_mb", {})
+    both = sorted(set(first) & set(last))
+    before, after = sum(first[p] for p in both), sum(last[p] for p in both)
     return {"start": median(early, "rss_mb"), "end": median(late, "rss_mb"),
-            "slots_start": median(early, "slots"), "slots_end": median(late, "slots")}  # fmt: skip
+            "slots_start": median(early, "slots"), "slots_end": median(late, "slots"),
+            "same_workers": {"workers": len(both), "start": round(before, 1), "end": round(after, 1),
+                             "growth_pct": round(100 * (after - before) / before, 1) if before else None}}
 
 
 class Sampler:
@@ -276,7 +305,8 @@ class Sampler:
             "t_s": round(now - self.started, 2), "completed": self.completed,
             "episodes_per_s": round((self.completed - done_then) / max(now - then, 1e-9), 2),
             "call_p50_ms": latency["p50"], "call_p99_ms": latency["p99"], "rss_mb": farm_rss_mb(stats),
-            "slots": stats["slots"],
+            "slots": stats["slots"], "workers": sum(1 for w in stats["workers"] if w.get("pid")),
+            "worker_rss_mb": worker_rss_mb(stats),
         })  # fmt: skip
         return stats
 
@@ -362,11 +392,14 @@ async def soak(args: argparse.Namespace, farm: Farm, chaos: Chaos | None, record
     outcomes: collections.Counter = collections.Counter()
     errors: collections.Counter = collections.Counter()
     episode_ms: list[float] = []
+    slowest: list[tuple] = []  # the ten longest episodes, to tell where a long wait was spent
     gate = asyncio.Semaphore(args.concurrency)
     progress_every = max(1, len(records) // 20)
 
     async def one(record: dict[str, Any]) -> None:
         async with gate:
+            if chaos is not None:
+                chaos.episode_started(record["id"])
             t0 = time.perf_counter()
             try:
                 row = await asyncio.wait_for(run_episode(timed, policy, MODEL, record, args.max_turns), args.episode_timeout_s)
@@ -374,9 +407,13 @@ async def soak(args: argparse.Namespace, farm: Farm, chaos: Chaos | None, record
                 outcomes["hung"] += 1
                 log.error("episode %s did not finish within %g s", record["id"], args.episode_timeout_s)
                 return
+            finally:
+                if chaos is not None:
+                    chaos.running.discard(record["id"])
             episode_ms.append((time.perf_counter() - t0) * 1000)
-            if chaos is not None:
-                chaos.longest_episode_s = max(chaos.longest_episode_s, episode_ms[-1] / 1000)
+            slowest.append((episode_ms[-1], record["id"], row["timings"], row["retried"], len(row["tool_calls"])))
+            slowest.sort(reverse=True)
+            del slowest[10:]
         outcomes["retried"] += bool(row["retried"])
         if row["error"] is None:
             outcomes["completed"] += 1
@@ -395,7 +432,7 @@ async def soak(args: argparse.Namespace, farm: Farm, chaos: Chaos | None, record
         if chaos is not None:
             await chaos.maybe_strike(sampler.completed)
 
-    # Warm the pool to its working size first, so RSS growth measures leaks, not the pool filling up.
+    # Warm the pools to their working size first, so RSS growth measures leaks, not the pools filling up.
     names = sorted({r["scenario"] for r in records})
     warmed = await farm.prewarm(names, per_scenario=math.ceil(1.25 * args.concurrency / len(names)))
     log.info("prewarmed %d slots", warmed)
@@ -406,6 +443,10 @@ async def soak(args: argparse.Namespace, farm: Farm, chaos: Chaos | None, record
         sampling.cancel()
     duration = time.monotonic() - started
     final = await sampler.sample()
+    settle_until = time.monotonic() + 10  # releases reach the workers in the background
+    while time.monotonic() < settle_until and (final["leases_active"] or any(w.get("leased") for w in final["workers"])):
+        await asyncio.sleep(0.5)
+        final = await farm.stats()
     tenth = max(1, len(calls) // 10)
     ordered = [ms for _, ms in sorted(calls)]
     first, last = pct(ordered[:tenth]), pct(ordered[-tenth:])
@@ -418,10 +459,14 @@ async def soak(args: argparse.Namespace, farm: Farm, chaos: Chaos | None, record
         "chaos": {"counts": dict(chaos.counts), "events": chaos.events, "not_struck": len(chaos.pending)}
         if chaos else {"counts": {}, "events": [], "not_struck": 0},
         "resets": sampler.reset_totals(),
-        "leases_active_at_end": final["leases_active"],
+        # leases still held when every episode is done: the scheduler's books, and the slots the
+        # workers still hold leased (a lease the scheduler forgot but a worker kept counts too)
+        "leases_active_at_end": max(final["leases_active"], sum(w.get("leased", 0) for w in final["workers"])),
         "latency_ms": {**pct(ordered), "first_tenth": first, "last_tenth": last,
                        "p99_last_over_first": round(last["p99"] / first["p99"], 3) if first["p99"] else None},
         "episode_ms": pct(episode_ms),
+        "slowest_episodes": [{"ms": round(ms, 1), "id": i, "timings": t, "retried": r, "calls": n}
+                             for ms, i, t, r, n in slowest],
         "rss_mb": rss_window(sampler.timeline, len(records)),
         "timeline": sampler.timeline,
         "root": final["root"],

@@ -100,7 +100,11 @@ class Episode:
         if self._local is not None:
             self._local.close()
         try:
-            await self._farm._scheduler.release.remote(self.lease_id, self._token, self._lost)
+            known = await self._farm._scheduler.release.remote(self.lease_id, self._token, self._lost)
+            if not known and not self._lost:
+                # The scheduler has forgotten the lease (it thought the worker dead, or lost track of
+                # it); the worker may still hold the slot: give it back there, or it waits for expiry.
+                await self._worker.release.remote(self.lease_id, self._token)
         except ray.exceptions.RayError as exc:
             log.warning("releasing lease %s failed: %s", self.lease_id, exc)
 

@@ -50,13 +50,14 @@ class _Worker:
     last_seen: float = field(default_factory=time.monotonic)
     size: int = 0
     leases: set[str] = field(default_factory=set)
+    foreign: int = 0  # leases the worker reports that this scheduler does not know; they take room too
     warm: collections.Counter = field(default_factory=collections.Counter)
     version: int = 0
     stats: dict[str, Any] = field(default_factory=dict)
 
     @property
     def room(self) -> bool:
-        return self.alive and len(self.leases) < self.max_slots
+        return self.alive and len(self.leases) + self.foreign < self.max_slots
 
 
 @dataclass(eq=False)
@@ -420,6 +421,7 @@ class FarmScheduler:
                 self.lost += 1
                 self.metrics.leases_lost.inc()
         worker.leases.clear()
+        worker.foreign = 0
         worker.alive, worker.size, worker.warm = False, 0, collections.Counter()
         worker.version += 1
         self.metrics.workers.set(sum(w.alive for w in self._workers))
@@ -442,9 +444,13 @@ class FarmScheduler:
         sent, version = time.monotonic(), worker.version
         try:
             beat = await asyncio.wait_for(worker.handle.heartbeat.remote(), max(5.0, 5 * self.farm.heartbeat_s))
-        except (ray.exceptions.RayError, asyncio.TimeoutError) as exc:
+        except ray.exceptions.RayError as exc:  # dead, restarting, or its node left
             if worker.alive:
                 self._worker_lost(worker, f"it stopped answering ({type(exc).__name__})")
+            return
+        except TimeoutError:  # slow (a loaded machine) is not dead: its episodes go on meanwhile
+            if worker.alive and time.monotonic() - worker.last_seen > self.farm.worker_dead_after_s:
+                self._worker_lost(worker, f"it has not answered for {self.farm.worker_dead_after_s:g} s")
             return
         worker.last_seen = time.monotonic()
         if beat["incarnation"] != worker.incarnation:
@@ -459,6 +465,7 @@ class FarmScheduler:
             worker.alive = True
             self._wake(worker.max_slots)
         held = set(beat["leases"])
+        worker.foreign = len(held - worker.leases)  # held there, unknown here (e.g. after a false death verdict)
         for lease_id in list(worker.leases):
             lease = self._leases.get(lease_id)
             if lease and lease.confirmed_at is not None and lease.confirmed_at < sent and lease_id not in held:
