@@ -104,9 +104,9 @@ class Episode:
             if not known and not self._lost:
                 # The scheduler has forgotten the lease (it thought the worker dead, or lost track of
                 # it); the worker may still hold the slot: give it back there, or it waits for expiry.
-                await self._worker.release.remote(self.lease_id, self._token)
-        except ray.exceptions.RayError as exc:
-            log.warning("releasing lease %s failed: %s", self.lease_id, exc)
+                await asyncio.wait_for(self._worker.release.remote(self.lease_id, self._token), 10)
+        except (ray.exceptions.RayError, TimeoutError) as exc:  # a restarting worker holds nothing of ours
+            log.warning("releasing lease %s failed: %s", self.lease_id, type(exc).__name__)
 
     async def __aenter__(self) -> Episode:
         return self
