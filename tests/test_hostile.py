@@ -113,6 +113,17 @@ async def on_hostile(farm: Farm, *calls: tuple[str, str | dict | None]) -> list:
         return [await ep.call(tool, args) for tool, args in calls]
 
 
+def calls_then_still_serving(farm: Farm, *calls: tuple[str, str | dict | None]) -> list:
+    """(a) the results of `calls` on a lease of the hostile scenario, after (b) `still_serving`."""
+
+    async def main() -> list:
+        results = await on_hostile(farm, *calls)
+        await still_serving(farm)
+        return results
+
+    return run(main())
+
+
 # ---- the model's mistakes -------------------------------------------------------------------
 
 
@@ -120,13 +131,8 @@ async def on_hostile(farm: Farm, *calls: tuple[str, str | dict | None]) -> list:
 def test_malformed_json_arguments(farms, backend):
     farm = farms(backend)
 
-    async def main():
-        calls = [("create_note", '{"title": '), ("create_note", "[1, 2]"), ("create_note", "nul")]
-        results = await on_hostile(farm, *calls)
-        await still_serving(farm)
-        return results
-
-    unterminated, array, garbage = run(main())
+    calls = [("create_note", '{"title": '), ("create_note", "[1, 2]"), ("create_note", "nul")]
+    unterminated, array, garbage = calls_then_still_serving(farm, *calls)
     assert unterminated.error == "arguments" and "are not valid JSON" in unterminated.text
     assert array.error == "arguments" and "must be a JSON object, got list" in array.text
     assert garbage.error == "arguments" and "not valid JSON" in garbage.text
@@ -137,12 +143,7 @@ def test_malformed_json_arguments(farms, backend):
 def test_unknown_tool(farms, backend):
     farm = farms(backend)
 
-    async def main():
-        results = await on_hostile(farm, ("drop_all_tables", "{}"), ("", "{}"))
-        await still_serving(farm)
-        return results
-
-    for result in run(main()):
+    for result in calls_then_still_serving(farm, ("drop_all_tables", "{}"), ("", "{}")):
         assert result.error == "unknown_tool" and result.status is None
         assert "unknown tool" in result.text and "list_notes" in result.text  # it lists what exists
 
@@ -151,12 +152,8 @@ def test_unknown_tool(farms, backend):
 def test_wrong_argument_types(farms, backend):
     farm = farms(backend)
 
-    async def main():
-        results = await on_hostile(farm, ("get_note", '{"note_id": "abc"}'), ("create_note", '{"title": ["a"]}'))
-        await still_serving(farm)
-        return results
-
-    not_int, not_str = run(main())
+    calls = [("get_note", '{"note_id": "abc"}'), ("create_note", '{"title": ["a"]}')]
+    not_int, not_str = calls_then_still_serving(farm, *calls)
     assert not_int.error == "arguments" and "'note_id' must be of type integer" in not_int.text
     assert not_str.error == "arguments" and "'title' must be of type string" in not_str.text
 
@@ -165,12 +162,7 @@ def test_wrong_argument_types(farms, backend):
 def test_missing_required_arguments(farms, backend):
     farm = farms(backend)
 
-    async def main():
-        results = await on_hostile(farm, ("get_note", "{}"), ("create_note", None))
-        await still_serving(farm)
-        return results
-
-    no_id, no_title = run(main())
+    no_id, no_title = calls_then_still_serving(farm, ("get_note", "{}"), ("create_note", None))
     assert no_id.error == "arguments" and "'note_id' is required (missing)" in no_id.text
     assert no_title.error == "arguments" and "'title' is required (missing)" in no_title.text
 
@@ -179,12 +171,7 @@ def test_missing_required_arguments(farms, backend):
 def test_extra_arguments(farms, backend):
     farm = farms(backend)
 
-    async def main():
-        results = await on_hostile(farm, ("list_notes", '{"contains": "milk", "drop": true, "admin": 1}'))
-        await still_serving(farm)
-        return results
-
-    (extra,) = run(main())
+    (extra,) = calls_then_still_serving(farm, ("list_notes", '{"contains": "milk", "drop": true, "admin": 1}'))
     assert extra.error == "arguments" and "unknown argument(s) 'admin', 'drop'" in extra.text
     assert "It takes: contains: string (optional)" in extra.text
 
@@ -194,13 +181,8 @@ def test_huge_arguments_are_rejected_unparsed(farms, backend):
     farm = farms(backend)
     limit = farm.config.hosting.max_argument_bytes
 
-    async def main():
-        huge = {"title": "x" * (3 * limit)}
-        results = await on_hostile(farm, ("create_note", json.dumps(huge)), ("create_note", huge))
-        await still_serving(farm)
-        return results
-
-    for result in run(main()):
+    huge = {"title": "x" * (3 * limit)}
+    for result in calls_then_still_serving(farm, ("create_note", json.dumps(huge)), ("create_note", huge)):
         assert result.error == "arguments" and result.status is None
         assert f"the limit is {limit}" in result.text and "bytes" in result.text
 
@@ -211,14 +193,9 @@ def test_path_traversal_and_url_tricks_stay_in_their_route(farms, backend):
     rejected = ["../admin/secret", "..", ".", "a/b", "..\\admin", ""]
     literal = ["%2e%2e", "%2e%2e%2fadmin%2fsecret", "?#", "secret?x=1#frag", "..%2F..%2Fadmin"]
 
-    async def main():
-        calls = [("read_file", json.dumps({"name": n})) for n in rejected + literal]
-        calls.append(("list_notes", json.dumps({"contains": "x&admin=1#/../api/admin/secret"})))
-        results = await on_hostile(farm, *calls)
-        await still_serving(farm)
-        return results
-
-    results = run(main())
+    calls = [("read_file", json.dumps({"name": n})) for n in rejected + literal]
+    calls.append(("list_notes", json.dumps({"contains": "x&admin=1#/../api/admin/secret"})))
+    results = calls_then_still_serving(farm, *calls)
     for name, result in zip(rejected, results, strict=False):
         assert result.error == "arguments" and "is part of the URL path" in result.text, (name, result.text)
     for name, result in zip(literal, results[len(rejected) :], strict=False):
@@ -232,12 +209,7 @@ def test_tool_names_that_are_not_operations(farms, backend):
     farm = farms(backend)
     names = ["/api/notes", "GET /api/notes", "admin_secret", "/api/admin/secret", "read_file.__globals__", "app"]
 
-    async def main():
-        results = await on_hostile(farm, *[(name, "{}") for name in names])
-        await still_serving(farm)
-        return results
-
-    for name, result in zip(names, run(main()), strict=True):
+    for name, result in zip(names, calls_then_still_serving(farm, *[(n, "{}") for n in names]), strict=True):
         assert result.error == "unknown_tool" and result.status is None, name
         assert f"unknown tool '{name}'" in result.text and "read_file" in result.text
 
@@ -397,12 +369,8 @@ def test_code_that_looks_for_secrets_finds_none(farms, backend):
 def test_code_that_dials_out_is_refused(farms, backend):
     farm = farms(backend)
 
-    async def main():
-        (dial,) = await on_hostile(farm, ("dial", '{"host": "203.0.113.1", "port": 80}'))
-        await still_serving(farm)
-        return json.loads(dial.text.split("\n", 1)[1])
-
-    out = run(main())
+    (dial,) = calls_then_still_serving(farm, ("dial", '{"host": "203.0.113.1", "port": 80}'))
+    out = json.loads(dial.text.split("\n", 1)[1])
     refused = "PermissionError: awm-ray: scenario code may not connect outside loopback (203.0.113.1:80)"
     assert out["connect"] == refused and out["sendto"] == refused and out["create_connection"] == refused
     assert out["resolve"].startswith("PermissionError: awm-ray: scenario code may not resolve 'example.com'")
@@ -456,12 +424,7 @@ def test_spec_that_disagrees_with_the_code(farms, backend):
 def test_huge_response_is_truncated(farms, backend):
     farm = farms(backend)
 
-    async def main():
-        (result,) = await on_hostile(farm, ("huge", '{"megabytes": 5}'))
-        await still_serving(farm)
-        return result
-
-    result = run(main())
+    (result,) = calls_then_still_serving(farm, ("huge", '{"megabytes": 5}'))
     body_chars = len('{"blob":""}') + 5_000_000
     assert result.ok and len(result.text) < MAX_RESPONSE + 200
     assert f"[truncated: {body_chars - MAX_RESPONSE} more characters]" in result.text
@@ -471,12 +434,7 @@ def test_huge_response_is_truncated(farms, backend):
 def test_sys_exit_in_an_endpoint_is_a_500(farms, backend):
     farm = farms(backend)
 
-    async def main():
-        results = await on_hostile(farm, ("quit", "{}"), ("list_notes", "{}"))
-        await still_serving(farm)
-        return results
-
-    quit_result, after = run(main())
+    quit_result, after = calls_then_still_serving(farm, ("quit", "{}"), ("list_notes", "{}"))
     assert quit_result.status == 500 and quit_result.error is None and "Internal Server Error" in quit_result.text
     assert after.ok  # the server (or the worker) did not exit
 
