@@ -104,12 +104,14 @@ class CallSocket:
     async def _answer(self, request: Any) -> dict[str, Any]:
         try:
             lease_id, token, tool = request["lease_id"], request["token"], request["tool"]
-            result = await self._handler(lease_id, token, tool, request.get("arguments"), request.get("incarnation"))
+            arguments, incarnation = request.get("arguments"), request.get("incarnation")
+        except (KeyError, TypeError, AttributeError) as exc:  # not the handler's errors: only the request's
+            return {"error": {"type": "FarmError", "message": f"malformed call request: {exc!r}"}}
+        try:
+            result = await self._handler(lease_id, token, tool, arguments, incarnation)
         except FarmError as exc:
             kind = "LeaseLost" if isinstance(exc, LeaseLost) else "FarmError"
             return {"error": {"type": kind, "message": str(exc)}}
-        except (KeyError, TypeError) as exc:
-            return {"error": {"type": "FarmError", "message": f"malformed call request: {exc}"}}
         except Exception as exc:
             log.exception("call socket: a call failed")
             return {"error": {"type": "FarmError", "message": f"the worker failed the call: {type(exc).__name__}: {exc}"}}
