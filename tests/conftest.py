@@ -24,6 +24,18 @@ def sample_rows() -> dict[str, dict]:
     return rows
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "verifiers(major): needs this verifiers major version (\"0.3\" or \"0.4\")")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    from vfcompat import verifiers_major
+
+    for mark in item.iter_markers("verifiers"):
+        if verifiers_major() != mark.args[0]:
+            pytest.skip(f"needs verifiers {mark.args[0]}; this environment has {verifiers_major() or 'none'}")
+
+
 @pytest.fixture(scope="session")
 def samples_dir() -> Path:
     if not SAMPLES.is_dir():

@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
+@pytest.mark.verifiers("0.3")
 @pytest.mark.parametrize("env_id", ["awm-ray", "awm-harness-1k"])
 def test_vf_eval_against_the_reference_policy(tmp_path, env_id):
     env = {**os.environ, "POLICY_KEY": "unused", "PATH": f"{BIN}:{os.environ['PATH']}"}

@@ -8,11 +8,15 @@ import json
 import time
 
 import pytest
-import ray
-import verifiers as vf
+from vfcompat import require_verifiers
 
-from awm_ray.env import load_environment
-from awm_ray.loading import DatasetUnavailable
+require_verifiers("0.3")
+
+import ray  # noqa: E402
+import verifiers as vf  # noqa: E402
+
+from awm_ray.env import load_environment  # noqa: E402
+from awm_ray.loading import DatasetUnavailable  # noqa: E402
 
 HARNESS_DEFAULTS = {
     "tasks_per_scenario": 1, "max_scenarios": None, "scenario_filter": None, "max_turns": 20, "seed": 0,
