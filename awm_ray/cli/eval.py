@@ -1,0 +1,96 @@
+"""`awm-ray eval`: episodes on the farm against a model or the reference policy; results.jsonl + summary.json."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from awm_ray.cli.options import CONTEXT, DATA_OPTIONS, FARM_OPTIONS, MODEL_OPTIONS, PATH, load_command_config
+from awm_ray.cli.output import console, progress
+from awm_ray.loading import load_scenarios
+from awm_ray.scenario import ScenarioError
+
+
+@click.command("eval", context_settings=CONTEXT, short_help="Evaluate a model (or the reference policy) on the farm")
+@DATA_OPTIONS
+@FARM_OPTIONS
+@MODEL_OPTIONS
+@click.option("--num-examples", type=int, help="evaluate at most N tasks")
+@click.option("--tasks-per-scenario", type=int, default=1)
+@click.option("--rollouts-per-example", type=int, default=1)
+@click.option("--chain-length", type=int, default=1, help="endpoints per task (2+ chains them)")
+@click.option("--concurrency", type=int, default=8, help="episodes in flight")
+@click.option("--max-turns", type=int, default=20)
+@click.option("--seed", type=int, default=0)
+@click.option("--out", type=PATH, help="output directory (default runs/eval-<time>)")
+@click.option("--resume", is_flag=True, help="continue --out, skipping finished rollouts")
+def command(config: Path | None, out: Path | None, **options: Any) -> int:
+    """Evaluate a model (or the built-in reference policy) on the farm; writes results.jsonl."""
+    # every option named like an `EvalSettings` field is passed to it as is
+    from awm_ray.evaluate import EvalSettings, evaluate
+    from awm_ray.farm import Farm
+
+    if options["model"] and not options["base_url"]:
+        raise ValueError("--model needs --base-url (an OpenAI-compatible endpoint)")
+    settings = load_command_config(config)
+    out = out or Path("runs") / time.strftime("eval-%Y%m%d-%H%M%S")
+    names = {f.name for f in fields(EvalSettings)}
+    eval_settings = EvalSettings(out_dir=out, **{name: value for name, value in options.items() if name in names})
+    if not eval_settings.resume and (out / "results.jsonl").exists():
+        raise FileExistsError(f"{out / 'results.jsonl'} exists: pass --resume to continue it, or another --out")
+    data = settings.data
+    errors: list[ScenarioError] = []
+    scenarios = list(load_scenarios(data.dataset, data.split, data.max_scenarios, data.scenario_filter, errors))
+    for exc in errors:
+        console.print(f"[yellow]skipped row:[/yellow] {exc}", highlight=False)
+    console.print(f"{eval_settings.label}: {len(scenarios)} scenario(s), writing to {out}", highlight=False)
+    farm = Farm.start(settings, scenarios)
+    columns = (TextColumn("episodes"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+               TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.description}"))  # fmt: skip
+    try:
+        with progress(columns, "episodes") as bars:
+            bar = bars.add_task("", total=None, rate="")
+            rewards: list[float] = []
+            started = time.monotonic()
+
+            def update(done: int, total: int, row: dict[str, Any] | None) -> None:
+                if row is not None:
+                    rewards.append(row["reward"])
+                rate = done / max(1e-9, time.monotonic() - started)
+                mean = f"mean reward {sum(rewards) / len(rewards):.3f}" if rewards else ""
+                bars.update(bar, total=total, completed=done, rate=f"{rate:.1f}/s", description=mean)
+
+            summary = evaluate(scenarios, eval_settings, farm, update)
+    finally:
+        farm.shutdown()
+    print_eval(summary, out)
+    return 0
+
+
+def print_eval(summary: dict[str, Any], out: Path) -> None:
+    """Mean reward per scenario (the first 40), then the run's totals and where its files are."""
+    table = Table(title=f"awm-ray eval — {summary['label']}")
+    table.add_column("scenario", no_wrap=True)
+    table.add_column("rollouts", justify="right")
+    table.add_column("mean reward", justify="right")
+    for name, s in list(summary["by_scenario"].items())[:40]:
+        table.add_row(name, str(s["n"]), f"{s['mean_reward']:.3f}")
+    if len(summary["by_scenario"]) > 40:
+        table.add_row(f"... {len(summary['by_scenario']) - 40} more in summary.json", "", "")
+    console.print(table)
+    metrics = ", ".join(f"{k} {v:.3f}" for k, v in summary["metrics"].items() if v is not None)
+    mean = summary["mean_reward"]
+    console.print(
+        f"{summary['label']}\nrollouts {summary['rollouts']}, mean reward "
+        f"{'n/a' if mean is None else f'{mean:.3f}'} ({metrics}); error rows {summary['error_rows']}"
+        f"{' ' + str(summary['errors']) if summary['errors'] else ''}; retried {summary['retried']}; "
+        f"{summary['throughput']['rollouts_per_s']} rollouts/s",
+        highlight=False,
+    )
+    console.print(f"results: {out / 'results.jsonl'}  summary: {out / 'summary.json'}", highlight=False)

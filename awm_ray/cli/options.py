@@ -1,0 +1,118 @@
+"""Option groups shared by the commands, defined once, and the config they override.
+
+A group is a list of `click.option`s applied as one decorator (`@DATA_OPTIONS`); adding a flag to
+every command that takes the group is one line here. An option made with `config_option(...,
+key="section.field")` overrides that field of the YAML config when it is given (`None` = keep the
+file's value); `load_command_config()` collects them, so a new config-backed flag needs no code in
+the command. Range checks are declarative: give the option a `click.IntRange` / `click.FloatRange`
+(`PORT`, `POSITIVE`, `NON_NEGATIVE` below) and click refuses a value outside it with a usage error
+(exit code 2) before the command runs.
+
+Every command takes `-h/--help`, shows defaults in its help, and receives its options as keyword
+arguments named by their `dest` (`--max-scenarios` -> `max_scenarios`, `--filter` -> `scenario_filter`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from awm_ray.config import Config, load_config
+from awm_ray.loading import BUNDLED
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "show_default": True, "max_content_width": 110}
+"""click context settings of every awm-ray command."""
+
+PATH = click.Path(path_type=Path)
+PORT = click.IntRange(0, 65535)
+POSITIVE = click.IntRange(min=1)
+NON_NEGATIVE = click.IntRange(min=0)
+BACKENDS = click.Choice(["subprocess", "inprocess"])
+POLICIES = click.Choice(["oracle", "random", "noop"])
+
+
+class ConfigOption(click.Option):
+    """A click option that, when given, overrides the config field `config_key` (dotted, e.g. `hosting.backend`).
+
+    `to_config` converts the flag's value into the field's value (e.g. a comma-separated list into a list).
+    """
+
+    def __init__(self, *decls: Any, config_key: str, to_config: Callable[[Any], Any] | None = None, **kwargs: Any):
+        super().__init__(*decls, **kwargs)
+        self.config_key = config_key
+        self.to_config = to_config
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        record = super().get_help_record(ctx)
+        return None if record is None else (record[0], f"{record[1]}  [overrides {self.config_key}]".lstrip())
+
+
+def config_option(*decls: str, key: str, to_config: Callable[[Any], Any] | None = None, **kwargs: Any) -> Callable[[F], F]:
+    """`click.option(*decls, **kwargs)` that overrides config field `key` when given (see `load_command_config`)."""
+    return click.option(*decls, cls=ConfigOption, config_key=key, to_config=to_config, **kwargs)
+
+
+def option_group(*options: Callable[[F], F]) -> Callable[[F], F]:
+    """Apply several `click.option` decorators as one; the options appear in `--help` in the order given."""
+
+    def apply(function: F) -> F:
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return apply
+
+
+def load_command_config(config_path: Path | None = None) -> Config:
+    """The config of the running command: `config_path` (or the defaults), overridden by every given `ConfigOption`.
+
+    Raises `OSError` (unreadable file), `ValueError` / pydantic `ValidationError` (invalid config or flag value).
+    """
+    context = click.get_current_context()
+    overrides: dict[str, Any] = {}
+    for param in context.command.params:
+        if isinstance(param, ConfigOption):
+            value = context.params.get(param.name or "")
+            if value is not None and param.to_config is not None:
+                value = param.to_config(value)
+            overrides[param.config_key] = value
+    return load_config(config_path, overrides)
+
+
+def _comma_list(value: str) -> list[str]:
+    return value.split(",")
+
+
+DATA_OPTIONS = option_group(
+    click.option("--config", type=PATH, help="a configs/*.yaml file (flags override it)"),
+    config_option("--dataset", key="data.dataset",
+                  help=f"'{BUNDLED}' (default), a hub dataset name, a .jsonl/.parquet file, or a directory"),
+    config_option("--split", key="data.split", help="dataset split (default train)"),
+    config_option("--max-scenarios", key="data.max_scenarios", type=int, help="load at most this many scenarios"),
+    config_option("--filter", "scenario_filter", key="data.scenario_filter", to_config=_comma_list,
+                  help="comma-separated scenario names or glob patterns"),
+)  # fmt: skip
+"""Where the scenarios come from: `--config --dataset --split --max-scenarios --filter`."""
+
+BACKEND_OPTION = config_option("--backend", key="hosting.backend", type=BACKENDS, help="how slots are hosted")
+"""How slots are hosted (`--backend`): validate takes it alone, farm commands with `FARM_OPTIONS`."""
+
+FARM_OPTIONS = option_group(
+    BACKEND_OPTION,
+    config_option("--address", key="farm.address", help="Ray address to join (default: farm.address, else a new local Ray)"),
+)
+"""Which farm runs the episodes: `--backend --address`."""
+
+MODEL_OPTIONS = option_group(
+    click.option("--model", help="model name at --base-url (default: the reference --policy)"),
+    click.option("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1"),
+    click.option("--api-key-var", help="environment variable holding the endpoint's API key"),
+    click.option("--policy", type=POLICIES, default="oracle",
+                 help="reference policy used when no --model is given (a harness check, not a model)"),
+)  # fmt: skip
+"""Who plays the episodes: `--model --base-url --api-key-var`, or the reference `--policy`."""

@@ -1,0 +1,66 @@
+"""What the commands print: one console, progress that suits a terminal or a log, and error lines.
+
+The CLI's own output goes to stdout through `console` (rich); logging goes to stderr. On a
+terminal progress is a live bar; in a pipe or a log it is a line every few seconds and one at the end.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from rich.console import Console
+from rich.progress import Progress, ProgressColumn
+
+console = Console() if sys.stdout.isatty() else Console(width=120)
+
+
+def print_error(message: object) -> None:
+    """`error: <message>` in red, the way every command reports bad input (exit code 2)."""
+    console.print(f"[red]error:[/red] {message}", highlight=False)
+
+
+class LineProgress:
+    """Progress for logs and pipes (no live bar there): a line every `every_s` seconds and at the end.
+
+    It takes the subset of `rich.progress.Progress`'s API the commands use (`add_task`, `update`, context manager).
+    """
+
+    def __init__(self, noun: str, every_s: float = 10.0):
+        self.noun, self.every_s, self._time = noun, every_s, time.monotonic
+        self.started = self.last = self._time()
+        self.total: float | None = None
+        self.done = 0.0
+        self.description = ""
+
+    def add_task(self, description: str, total: float | None = None, **_: Any) -> int:
+        self.total = total
+        return 0
+
+    def update(self, task: int, *, advance: float = 0, completed: float | None = None, total: float | None = None,
+               description: str | None = None, **_: Any) -> None:  # fmt: skip
+        self.done = completed if completed is not None else self.done + advance
+        self.total = total if total is not None else self.total
+        self.description = description if description is not None else self.description
+        if self._time() - self.last >= self.every_s:
+            self._print()
+
+    def _print(self) -> None:
+        self.last = self._time()
+        elapsed = max(1e-9, self.last - self.started)
+        rate = self.done / elapsed
+        of = f"/{self.total:.0f}" if self.total else ""
+        eta = f", ETA {(self.total - self.done) / rate:.0f} s" if self.total and rate > 0 else ""
+        console.print(f"{self.noun} {self.done:.0f}{of} ({rate:.2f}/s{eta}) {self.description}", highlight=False)
+
+    def __enter__(self) -> LineProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._print()
+
+
+def progress(columns: tuple[str | ProgressColumn, ...], noun: str) -> Progress | LineProgress:
+    """A live bar with `columns` on a terminal, else a `LineProgress` counting `noun`s."""
+    return Progress(*columns, console=console) if console.is_terminal else LineProgress(noun)
