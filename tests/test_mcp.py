@@ -1,0 +1,182 @@
+"""Leases as MCP servers, driven by the official `mcp` SDK client on a local Ray farm.
+
+Runs with whichever `mcp` major the venv has (1.x beside verifiers 0.3, 2.0 beside 0.4).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+
+import httpx
+import pytest
+import ray
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+
+from awm_ray.farm import Farm
+from awm_ray.loading import load_scenarios
+from awm_ray.mcp import McpHost, mcp_tools
+from farmkit import config
+
+SEARCH = {"query": "dune"}
+
+
+@pytest.fixture(scope="module")
+def farm():
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, namespace="awm-ray-tests")
+    farm = Farm.start(config("inprocess", name="mcp-test", workers_per_node=1), load_scenarios("bundled"))
+    yield farm
+    farm.shutdown()
+    ray.shutdown()
+
+
+@contextlib.asynccontextmanager
+async def mcp_session(url: str, token: str | None = None, **headers: str):
+    """An initialized `ClientSession` of the SDK over streamable HTTP."""
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    async with create_mcp_http_client(headers=headers) as http, streamable_http_client(url, http_client=http) as streams:
+        async with ClientSession(streams[0], streams[1]) as session:
+            await session.initialize()
+            yield session
+
+
+def tool_dicts(tools) -> list[dict]:
+    keep = ("name", "description", "inputSchema")
+    return [{k: v for k, v in t.model_dump(by_alias=True, exclude_none=True).items() if k in keep} for t in tools]
+
+
+def is_error(result) -> bool:
+    return bool(result.model_dump(by_alias=True).get("isError"))
+
+
+def texts(result) -> str:
+    return "\n".join(block.text for block in result.content)
+
+
+def test_tools_and_calls_equal_the_lease_s(farm):
+    async def main():
+        async with McpHost(farm) as host, farm.lease("bookstore_1") as reference:
+            ep = await farm.lease("bookstore_1")
+            url, token = host.register(ep)
+            async with mcp_session(url, token) as session:
+                listed = (await session.list_tools()).tools
+                assert tool_dicts(listed) == tool_dicts(mcp_tools(ep.tools))
+                assert [t["inputSchema"] for t in tool_dicts(listed)] == [t["parameters"] for t in ep.tools]
+                cases = [("search_books", SEARCH), ("search_books", {"query": 5, "bogus": 1}),
+                         ("no_such_tool", {}), ("get_book", {"book_id": "../x"})]  # fmt: skip
+                for tool, arguments in cases:
+                    got = await session.call_tool(tool, arguments)
+                    want = await reference.call(tool, arguments)
+                    assert texts(got) == want.text
+                    assert is_error(got) is (not want.ok)
+                assert any(c[0] != "search_books" for c in cases)
+            await host.release(ep.lease_id)
+        return await farm.stats()
+
+    stats = asyncio.run(main())
+    assert stats["leases_active"] == 0
+
+
+INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+              "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}  # fmt: skip
+
+
+async def post_initialize(url: str, token: str | None) -> int:
+    headers = {"Accept": "application/json, text/event-stream"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    async with httpx.AsyncClient(trust_env=False) as client:
+        return (await client.post(url, json=INITIALIZE, headers=headers)).status_code
+
+
+def test_a_bad_token_and_a_released_lease_are_refused(farm):
+    async def main():
+        async with McpHost(farm) as host:
+            ep = await farm.lease("task_tracker_1")
+            url, token = host.register(ep)
+            statuses = {"none": await post_initialize(url, None), "wrong": await post_initialize(url, "wrong"),
+                        "right": await post_initialize(url, token)}  # fmt: skip
+            with pytest.raises(Exception):  # the SDK client gives up on a refused token
+                async with mcp_session(url, "wrong"):
+                    pass
+            async with mcp_session(url + f"?token={token}") as session:  # the token in the URL works too
+                assert (await session.list_tools()).tools
+            async with mcp_session(url, token) as session:
+                assert texts(await session.call_tool("list_my_projects", {})).startswith("HTTP 200")
+                await host.release(ep.lease_id)  # ending the lease ends the session
+                after = None
+                with contextlib.suppress(Exception):
+                    after = await asyncio.wait_for(session.call_tool("list_my_projects", {}), 20)
+                assert after is None or is_error(after)
+            statuses["released"] = await post_initialize(url, token)
+            return statuses, await farm.stats(), host.held(), len(host.endpoints)
+
+    statuses, stats, held, endpoints = asyncio.run(main())
+    assert statuses == {"none": 403, "wrong": 403, "right": 200, "released": 404}
+    assert stats["leases_active"] == 0 and held == 0 and endpoints == 0
+
+
+def test_v1_mcp_leases_per_session(farm):
+    async def main():
+        async with McpHost(farm, idle_timeout_s=5) as host:
+            url = f"{host.url}/v1/mcp"
+            async with mcp_session(f"{url}?scenario=bookstore_1") as session:
+                assert host.held() == 1 and (await farm.stats())["leases_active"] == 1
+                result = await session.call_tool("search_books", SEARCH)
+                assert texts(result).startswith("HTTP 200")
+            await asyncio.sleep(0.2)
+            after_close = (await farm.stats())["leases_active"], host.held(), len(host.sessions)
+            async with mcp_session(url, **{"X-AWM-Scenario": "recipe_planner_1"}):
+                pass
+            with pytest.raises(Exception):
+                async with mcp_session(url):  # no scenario named
+                    pass
+            with pytest.raises(Exception):
+                async with mcp_session(f"{url}?scenario=no_such_scenario"):
+                    pass
+            await asyncio.sleep(0.2)
+            return after_close, (await farm.stats())["leases_active"], host.held()
+
+    after_close, active, held = asyncio.run(main())
+    assert after_close == (0, 0, 0)
+    assert active == 0 and held == 0
+
+
+def test_stdio_server_for_desktop_clients(farm, tmp_path):
+    """`serve_stdio` as a desktop client runs it: a command whose stdin/stdout speak MCP."""
+    from mcp import StdioServerParameters
+    from mcp.client.stdio import stdio_client
+
+    # the child joins this test's Ray farm by address, as `awm-ray mcp --address` does
+    script = tmp_path / "serve.py"
+    script.write_text(
+        "import asyncio, sys\n"
+        "from awm_ray.config import load_config\n"
+        "from awm_ray.farm import Farm\n"
+        "from awm_ray.mcp import serve_stdio\n"
+        "farm = Farm.connect(sys.argv[1], load_config(None, {'farm.name': 'mcp-test'}))\n"
+        "asyncio.run(serve_stdio(farm, 'bookstore_1'))\n"
+    )
+    address = ray.get_runtime_context().gcs_address
+    import sys
+
+    async def main():
+        params = StdioServerParameters(command=sys.executable, args=[str(script), address])
+        async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            names = [t.name for t in (await session.list_tools()).tools]
+            result = await session.call_tool("search_books", SEARCH)
+            held = (await farm.stats())["leases_active"]
+        for _ in range(100):
+            if (await farm.stats())["leases_active"] == 0:
+                break
+            await asyncio.sleep(0.1)
+        return names, texts(result), held, (await farm.stats())["leases_active"]
+
+    names, text, held, after = asyncio.run(main())
+    assert "search_books" in names and text.startswith("HTTP 200") and json.loads(text.split("\n", 1)[1])
+    assert held == 1 and after == 0
