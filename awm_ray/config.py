@@ -128,6 +128,41 @@ class GatewayConfig(_Strict):
     allow_remote: bool = Field(False, description="Allow binding a non-loopback address.")
 
 
+class JudgeConfig(_Strict):
+    """The LLM judge of sql-mode verification (an OpenAI-compatible chat-completions endpoint)."""
+
+    model: str | None = Field(None, description="Judge model name; null = no judge (sql-mode rows get no verdict).")
+    base_url: str | None = Field(None, description="Base URL of the judge's endpoint; null = the openai default.")
+    api_key_var: str = Field("OPENAI_API_KEY", description="Environment variable that holds the judge's API key.")
+    concurrency: int = Field(8, ge=1, description="Judge requests in flight at once (per process).")
+    timeout_s: float = Field(60.0, gt=0, description="Seconds one judge request may take.")
+    max_retries: int = Field(2, ge=0, description="Retries of a judge request that failed to connect or got 429/5xx.")
+    max_tokens: int = Field(512, ge=16, description="Largest judge reply.")
+
+
+class VerificationConfig(_Strict):
+    """AWM's own tasks: which verifiers, and the limits their (untrusted, generated) code runs under."""
+
+    mode: Literal["code", "sql"] = Field(
+        "code",
+        description="code: the verifier's own verdict (verify_task_completion -> complete/others); sql: the "
+        "verifier's evidence (verify_task) plus an LLM judge (verification.judge).",
+    )
+    include_degenerate: bool = Field(
+        False,
+        description="Keep tasks `awm-ray validate` marked degenerate (complete before the agent did anything) or "
+        "broken (the verifier does not compile or raises); by default they are skipped with a warning.",
+    )
+    wall_s: float = Field(10.0, gt=0, description="Seconds one verifier may run before it is killed (error timeout).")
+    cpu_s: float | None = Field(None, gt=0, description="CPU seconds one verifier may use; null = wall_s.")
+    memory_mb: float = Field(512.0, gt=0, description="Memory one verifier may add to its sandbox (error memory).")
+    max_concurrent: int = Field(2, ge=1, description="Verifiers one owner (farm worker, validator) runs at once.")
+    evidence_chars: int = Field(
+        20_000, ge=100, description="A verifier's result longer than this (as JSON) is cut in rows and the judge prompt."
+    )
+    judge: JudgeConfig = Field(default_factory=JudgeConfig, description="The sql-mode judge.")
+
+
 class Config(_Strict):
     """Top-level awm-ray configuration."""
 
@@ -135,6 +170,9 @@ class Config(_Strict):
     data: DataConfig = Field(default_factory=DataConfig, description="Which scenarios to load.")
     farm: FarmConfig = Field(default_factory=FarmConfig, description="Ray workers, scheduler and leases.")
     gateway: GatewayConfig = Field(default_factory=GatewayConfig, description="HTTP access to the farm.")
+    verification: VerificationConfig = Field(
+        default_factory=VerificationConfig, description="AWM's own tasks: verifier mode, limits and judge."
+    )
 
 
 def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Config:

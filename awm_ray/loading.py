@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from awm_ray.scenario import Scenario, ScenarioError, parse_scenario
+from awm_ray.scenario.native import normalise_name
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,9 @@ _AWM_FILES = {
     "gen_spec.jsonl": ("api_spec",),
     "gen_tasks.jsonl": ("tasks",),
 }
+# AWM-1K files with one row per task (`task_idx`, `task`, `verification`) -> the verifier mode
+_AWM_VERIFIER_FILES = {"gen_verifier.pure_code.jsonl": "code", "gen_verifier.jsonl": "sql"}
+_TASK_FILES = {"gen_tasks.jsonl", *_AWM_VERIFIER_FILES}
 
 ScenarioFilter = str | Sequence[str] | Callable[[str], bool] | None
 
@@ -48,8 +52,8 @@ def load_scenarios(
 ) -> Iterator[Scenario]:
     """Yield scenarios from `dataset_name`: "bundled", a local file/directory, or a hub dataset.
 
-    `scenario_filter` keeps scenarios by name: a list of names or glob patterns, a comma-separated
-    string of them, or a predicate. Rows that fail to parse are appended to `errors` (if given).
+    `scenario_filter` keeps scenarios by name (or by its normalised id, `normalise_name`): a list of
+    names or glob patterns, a comma-separated string of them, or a predicate. Rows that fail to parse are appended to `errors` (if given).
     """
     keep = _name_filter(scenario_filter)
     rows = _rows(dataset_name, split, keep)
@@ -58,7 +62,7 @@ def load_scenarios(
         if max_scenarios is not None and count >= max_scenarios:
             break
         name = row.get("scenario", row.get("name")) if isinstance(row, Mapping) else None
-        if isinstance(name, str) and not keep(name.strip()):
+        if isinstance(name, str) and not (keep(name.strip()) or keep(normalise_name(name))):
             continue
         try:
             if isinstance(row, Mapping) and "__error__" in row:
@@ -129,7 +133,7 @@ def _rows(dataset_name: str, split: str, keep: Callable[[str], bool]) -> Iterato
     if path.is_file():
         return _file_rows(path)
     if path.is_dir():
-        if any((path / name).is_file() for name in _AWM_FILES):
+        if any((path / name).is_file() for name in (*_AWM_FILES, *_AWM_VERIFIER_FILES)):
             return _awm_rows(path, keep)
         files = sorted(p for p in path.rglob("*") if p.suffix in (".jsonl", ".json", ".parquet") and p.is_file())
         if not files:
@@ -161,33 +165,57 @@ def _jsonl_rows(paths: Iterable[Path]) -> Iterator[Mapping[str, Any]]:
 
 
 def _awm_rows(root: Path, keep: Callable[[str], bool]) -> Iterator[Mapping[str, Any]]:
-    """Join AWM-1K's per-stage files on `scenario`, holding only byte offsets in memory."""
-    offsets: dict[str, dict[str, int]] = {}
-    for filename in _AWM_FILES:
-        path = root / filename
-        if not path.is_file():
-            continue
-        with open(path, "rb") as fh:
-            while True:
-                pos = fh.tell()
-                line = fh.readline()
-                if not line:
-                    break
-                try:
-                    name = json.loads(line).get("scenario")
-                except (json.JSONDecodeError, AttributeError):
-                    log.warning("%s: unreadable line at byte %d skipped", path, pos)
-                    continue
-                if isinstance(name, str) and keep(name):
-                    offsets.setdefault(name, {}).setdefault(filename, pos)
-    for name, files in offsets.items():
-        row: dict[str, Any] = {"scenario": name}
-        for filename, pos in files.items():
-            with open(root / filename, "rb") as fh:
-                fh.seek(pos)
-                record = json.loads(fh.readline())
-            row.update({col: record.get(col) for col in _AWM_FILES[filename] if col in record})
+    """Join AWM-1K's per-stage files on the scenario, holding only byte offsets in memory.
+
+    Files are joined by `normalise_name(scenario)`, so a display name in one file meets its
+    normalised id in another; the row is named as the server/db/spec files name it. The verifier
+    files (one row per task) become the row's `verifiers` `{"code": [...], "sql": [...]}`.
+    """
+    offsets: dict[str, dict[str, list[int]]] = {}
+    names: dict[str, tuple[int, str]] = {}  # key -> (0 if a server/db/sample/spec file names it, name)
+    for filename in (*_AWM_FILES, *_AWM_VERIFIER_FILES):
+        for name, pos in _scenario_offsets(root / filename):
+            key = normalise_name(name)
+            if not (keep(name) or keep(key)):
+                continue
+            names[key] = min(names.get(key, (2, name)), (int(filename in _TASK_FILES), name))
+            found = offsets.setdefault(key, {}).setdefault(filename, [])
+            if filename in _AWM_VERIFIER_FILES or not found:
+                found.append(pos)
+    for key, files in offsets.items():
+        row: dict[str, Any] = {"scenario": names[key][1]}
+        for filename, positions in files.items():
+            records = [_record_at(root / filename, pos) for pos in positions]
+            if filename in _AWM_VERIFIER_FILES:
+                row.setdefault("verifiers", {})[_AWM_VERIFIER_FILES[filename]] = records
+            else:
+                row.update({col: records[0].get(col) for col in _AWM_FILES[filename] if col in records[0]})
         yield row
+
+
+def _scenario_offsets(path: Path) -> Iterator[tuple[str, int]]:
+    """`(scenario name, byte offset)` of each readable line of a gen_*.jsonl file."""
+    if not path.is_file():
+        return
+    with open(path, "rb") as fh:
+        while True:
+            pos = fh.tell()
+            line = fh.readline()
+            if not line:
+                break
+            try:
+                name = json.loads(line).get("scenario")
+            except (json.JSONDecodeError, AttributeError):
+                log.warning("%s: unreadable line at byte %d skipped", path, pos)
+                continue
+            if isinstance(name, str) and name.strip():
+                yield name.strip(), pos
+
+
+def _record_at(path: Path, pos: int) -> dict[str, Any]:
+    with open(path, "rb") as fh:
+        fh.seek(pos)
+        return json.loads(fh.readline())
 
 
 def _hub_rows(name: str, split: str) -> Iterator[Mapping[str, Any]]:

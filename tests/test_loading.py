@@ -96,7 +96,8 @@ def test_written_dataset_loads_back_and_with_datasets(tmp_path, samples_dir):
     import datasets
 
     table = datasets.load_dataset("json", data_files=[str(f) for f in files], split="train")
-    assert sorted(table.column_names) == ["db", "env", "sample", "scenario", "spec", "val_report"]
+    columns = ["db", "env", "sample", "scenario", "solutions", "spec", "tasks", "val_report", "verifiers"]
+    assert sorted(table.column_names) == columns
     assert parse_scenario(table[0]).name == scenarios[0].name
 
 

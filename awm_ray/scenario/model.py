@@ -1,9 +1,10 @@
 """A dataset row parsed into a `Scenario`: pure data, no processes, no network.
 
-Accepts the arcee layout (`scenario`, `env`, `db`, `sample`, `spec`, `val_report`) and the
-upstream AWM-1K field names (`full_code`, `db_schema`, `sample_data`, `api_spec`). Each part may
-be a JSON string or already nested, with or without its wrapper key. A malformed part raises one
-`ScenarioError` that names the scenario and the field.
+Accepts the arcee layout (`scenario`, `env`, `db`, `sample`, `spec`, `val_report`, and when present
+`tasks`, `verifiers`, `solutions`: AWM's own tasks and their generated verifiers, see
+`awm_ray.scenario.native`) and the upstream AWM-1K field names (`full_code`, `db_schema`,
+`sample_data`, `api_spec`). Each part may be a JSON string or already nested, with or without its
+wrapper key. A malformed part raises one `ScenarioError` that names the scenario and the field.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
+
+from awm_ray.scenario.native import NativeTask, TaskFormatError, parse_native_tasks, tasks_to_row
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
@@ -38,7 +41,8 @@ class ScenarioError(ValueError):
 
 @dataclass(frozen=True, eq=False)
 class Scenario:
-    """One AWM environment: server code, schema, sample data, API spec and validation report.
+    """One AWM environment: server code, schema, sample data, API spec, validation report, and its
+    own tasks with their verifiers (`tasks`, possibly empty).
 
     Any part may be missing (`missing` lists which); what can be done with the rest is up to the
     caller: no `env` means it cannot be hosted, no `spec` means tools come from the app's OpenAPI.
@@ -50,7 +54,19 @@ class Scenario:
     sample_data: Mapping[str, Any] | None = None
     spec: Mapping[str, Any] | None = None
     val_report: Any = None
-    upstream_tasks: tuple[str, ...] = field(default=())
+    tasks: tuple[NativeTask, ...] = field(default=())
+
+    @property
+    def upstream_tasks(self) -> tuple[str, ...]:
+        """The texts of the scenario's own tasks, in index order."""
+        return tuple(t.task for t in self.tasks)
+
+    def task(self, index: int) -> NativeTask:
+        """The scenario's own task with this index; `KeyError` when it has none."""
+        for task in self.tasks:
+            if task.index == index:
+                return task
+        raise KeyError(f"scenario {self.name!r} has no task {index} (it has {len(self.tasks)})")
 
     @property
     def missing(self) -> tuple[str, ...]:
@@ -81,6 +97,7 @@ class Scenario:
             "sample": dump(self.sample_data),
             "spec": dump(self.spec),
             "val_report": dump(self.val_report),
+            **tasks_to_row(self.tasks),
         }
 
 
@@ -111,8 +128,11 @@ def parse_scenario(row: Mapping[str, Any]) -> Scenario:
     val_report = row.get("val_report")
     if isinstance(val_report, str):
         val_report = _loads(name, "val_report", val_report) if val_report.strip() else None
-    tasks = row.get("tasks")
-    upstream_tasks = tuple(t for t in tasks if isinstance(t, str)) if isinstance(tasks, list) else ()
+    verifiers = row.get("verifiers", row.get("verifier"))
+    try:
+        tasks = parse_native_tasks(row.get("tasks"), verifiers, row.get("solutions"))
+    except TaskFormatError as exc:
+        raise ScenarioError(name, exc.field, str(exc)) from None
     return Scenario(
         name=name,
         code=parts["env"],
@@ -120,7 +140,7 @@ def parse_scenario(row: Mapping[str, Any]) -> Scenario:
         sample_data=parts["sample"],
         spec=parts["spec"],
         val_report=val_report,
-        upstream_tasks=upstream_tasks,
+        tasks=tasks,
     )
 
 
