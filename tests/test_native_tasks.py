@@ -61,20 +61,21 @@ def test_arcee_rows_with_task_and_verifier_columns(awm_rows, as_json):
         {"task_idx": 0, "task": "Reorder towels.", "verification": {"code": SQL}},
         {"task_idx": 1, "task": "Make a list.", "mode": "code", "verification": {"code": CODE}},
     ]
-    solutions = [[{"tool": "add_to_cart", "arguments": {"offer": 8}}], None]
+    solutions = [[{"tool": "add_to_cart", "arguments": {"offer": 8}}], None]  # calls alone, or {"calls", "answer"}
     row.update(tasks=tasks, verifiers=verifiers, solutions=solutions)
     if as_json:
         row.update({k: json.dumps(row[k]) for k in ("tasks", "verifiers", "solutions")})
     scenario = parse_scenario(row)
     first, second = scenario.tasks
     assert first.targets == ("add_to_cart",) and set(first.verifiers) == {"code", "sql"}
-    assert first.solution[0].tool == "add_to_cart" and first.solution[0].arguments == {"offer": 8}
+    assert first.solution.calls[0].tool == "add_to_cart" and first.solution.calls[0].arguments == {"offer": 8}
+    assert first.solution.answer is None and first.solution.tools == ("add_to_cart",)
     assert second.solution is None and set(second.verifiers) == {"code"}
     again = parse_scenario(scenario.to_row())
     assert [(t.index, t.task, t.targets, sorted(t.verifiers)) for t in again.tasks] == [
         (t.index, t.task, t.targets, sorted(t.verifiers)) for t in scenario.tasks
     ]
-    assert again.task(0).solution[0].arguments == {"offer": 8}
+    assert again.task(0).solution.calls[0].arguments == {"offer": 8}
 
 
 def test_written_datasets_keep_tasks_and_verifiers(tmp_path, samples_dir):

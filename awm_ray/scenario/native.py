@@ -12,9 +12,10 @@ in two modes (rows `{"scenario", "task_idx", "task", "verification": {"code": st
 A row carries them as `tasks` (a list of strings, or of objects `{"task", "targets"?, "solution"?}`)
 and `verifiers` (`{"code": [rows], "sql": [rows]}` with the upstream rows above, or one list of such
 rows whose mode is named by a `mode` key or recognised from the function the code defines). Each
-may be a JSON string. `targets` (the operations a reference solution calls) and `solution` (its
-tool calls, for the reference policy only: never shown to a model) exist for tasks awm-ray writes
-itself (bundled and synthetic scenarios); upstream tasks have neither.
+may be a JSON string; `solutions` (a list parallel to `tasks`) holds reference solutions
+`{"calls": [{"tool", "arguments"}], "answer": str | null}`. `targets` (the operations a reference
+solution calls) and solutions (for the reference policy only: never shown to a model) exist for
+tasks awm-ray writes itself (bundled and synthetic scenarios); upstream tasks have neither.
 
 Scenario names are joined across files by `normalise_name`, so a display name
 ("DocuSign (E-Signature & Agreement Workflow)") meets its normalised id
@@ -74,6 +75,21 @@ class ToolStep:
 
 
 @dataclass(frozen=True, eq=False)
+class Solution:
+    """A reference solution: tool calls in order, then (for a task that asks a question) the answer."""
+
+    calls: tuple[ToolStep, ...] = ()
+    answer: str | None = None
+
+    @property
+    def tools(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(step.tool for step in self.calls))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"calls": [c.to_dict() for c in self.calls], "answer": self.answer}
+
+
+@dataclass(frozen=True, eq=False)
 class NativeTask:
     """One of the scenario's own tasks: its text, its verifiers by mode, and (when known) the
     operations and tool calls of a reference solution."""
@@ -82,7 +98,7 @@ class NativeTask:
     task: str
     verifiers: Mapping[str, Verifier] = field(default_factory=dict)
     targets: tuple[str, ...] = ()
-    solution: tuple[ToolStep, ...] | None = None
+    solution: Solution | None = None
 
     def verifier(self, mode: str) -> Verifier | None:
         if mode not in VERIFIER_MODES:
@@ -161,7 +177,7 @@ def tasks_to_row(tasks: Sequence[NativeTask]) -> dict[str, str]:
     }
     solutions = []
     if any(t.solution is not None for t in tasks):
-        solutions = [None if t.solution is None else [s.to_dict() for s in t.solution] for t in tasks]
+        solutions = [None if t.solution is None else t.solution.to_dict() for t in tasks]
     return {
         "tasks": json.dumps(entries, ensure_ascii=False),
         "verifiers": json.dumps({m: rows for m, rows in verifiers.items() if rows}, ensure_ascii=False),
@@ -271,14 +287,22 @@ def _as_list(mode: str, rows: Any) -> list:
     return rows
 
 
-def _solution(index: int, value: Any) -> tuple[ToolStep, ...]:
+def _solution(index: int, value: Any) -> Solution:
+    """`{"calls": [{"tool", "arguments"}], "answer": str | None}`, or the calls alone as a list."""
+    where = f"solutions[{index}]"
+    answer = None
+    if isinstance(value, Mapping):
+        answer = value.get("answer")
+        if answer is not None and not isinstance(answer, str):
+            raise TaskFormatError(f"{where}.answer", f"expected a string, got {type(answer).__name__}")
+        value = value.get("calls", [])
     if not isinstance(value, list):
-        raise TaskFormatError(f"solutions[{index}]", f"expected a list of tool calls, got {type(value).__name__}")
+        raise TaskFormatError(where, f"expected a list of tool calls, got {type(value).__name__}")
     steps = []
     for position, step in enumerate(value):
         tool = step.get("tool") if isinstance(step, Mapping) else None
         arguments = step.get("arguments", {}) if isinstance(step, Mapping) else None
         if not isinstance(tool, str) or not isinstance(arguments, Mapping):
-            raise TaskFormatError(f"solutions[{index}][{position}]", "expected {'tool': str, 'arguments': {...}}")
+            raise TaskFormatError(f"{where}[{position}]", "expected {'tool': str, 'arguments': {...}}")
         steps.append(ToolStep(tool, dict(arguments)))
-    return tuple(steps)
+    return Solution(tuple(steps), answer)
