@@ -211,7 +211,51 @@ def test_noop_never_calls_tools(bundled):
         for task in sample_tasks(scenario.name, tools, scenario.val_report, count=3, seed=0):
             messages = play(task, tools, "noop")
             assert called(messages) == [] and len(messages) == 3 and messages[-1]["content"]
-    assert MODES == ("oracle", "random", "noop")
+    assert MODES == ("oracle", "random", "noop", "spray")
+
+
+def test_spray_calls_every_tool_once_with_examples_then_answers(bundled):
+    for scenario, tools in bundled:
+        task = sample_tasks(scenario.name, tools, scenario.val_report, count=1, seed=0)[0]
+        messages = play_until_done(task.prompt, tools, "spray")
+        calls = called(messages)
+        assert [name for name, _ in calls] == [t["name"] for t in tools.definitions()]
+        for name, arguments in calls:
+            tools.request(name, arguments)  # examples are valid arguments
+        assert messages[-1]["content"].startswith("Done:")
+
+
+def test_oracle_plays_the_solution_of_a_scenarios_own_task(bundled):
+    from awm_ray.policy import SolutionBook
+
+    book = SolutionBook.from_scenarios(s for s, _ in bundled)
+    assert len(book) == sum(len(s.tasks) for s, _ in bundled)
+    again = SolutionBook.from_json(json.loads(json.dumps(book.to_json())))
+    for scenario, tools in bundled:
+        for task in scenario.tasks:
+            messages = play_until_done(f"  {task.task}\n", tools, "oracle", solutions=again)
+            expected = [(c.tool, json.dumps(c.arguments, ensure_ascii=False)) for c in task.solution.calls]
+            assert called(messages) == expected, (scenario.name, task.index)
+            if task.solution.answer:
+                assert messages[-1]["content"] == task.solution.answer
+    # a task the book does not know, or whose solution's tools are not offered, falls back to parsing
+    scenario, tools = bundled[0]
+    task = scenario.tasks[0]
+    other_tools = bundled[1][1]
+    assert book.lookup(task.task, [t["name"] for t in other_tools.definitions()]) is None
+    assert book.lookup("Do something else entirely.", [t["name"] for t in tools.definitions()]) is None
+
+
+def play_until_done(prompt: str, tools: Toolset, mode: str, solutions=None, limit: int = 40) -> list[dict]:
+    messages: list[dict[str, Any]] = [{"role": "user", "content": prompt}]
+    for _ in range(limit):
+        message = next_message(messages, openai_tools(tools), mode, 0, None, solutions)
+        messages.append(message)
+        if not message.get("tool_calls"):
+            return messages
+        (call,) = message["tool_calls"]
+        messages.append({"role": "tool", "tool_call_id": call["id"], "content": FAKE_RESULT})
+    raise AssertionError(f"no final answer after {limit} turns")
 
 
 # ---------------------------------------------------------------------------------------------

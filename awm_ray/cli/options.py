@@ -33,7 +33,7 @@ PORT = click.IntRange(0, 65535)
 POSITIVE = click.IntRange(min=1)
 NON_NEGATIVE = click.IntRange(min=0)
 BACKENDS = click.Choice(["subprocess", "inprocess"])
-POLICIES = click.Choice(["oracle", "random", "noop"])
+POLICIES = click.Choice(["oracle", "random", "noop", "spray"])
 
 
 class ConfigOption(click.Option):

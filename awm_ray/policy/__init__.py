@@ -5,8 +5,9 @@ answer) run offline with no real model. It sees exactly what a model sees - the 
 and `messages` - and keeps no state between requests.
 
 The scripted agents (`agents`: `next_message` and its modes, reading task prompts in `prompts`,
-matching steps to tools in `matching`, reading and writing messages in `conversation`) stand apart
-from the server that serves them (`server`: `build_app`, `PolicyServer`, `serve`).
+matching steps to tools in `matching`, reading and writing messages in `conversation`, reference
+solutions of scenarios' own tasks in `solutions`) stand apart from the server that serves them
+(`server`: `build_app`, `PolicyServer`, `serve`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from .agents import HARNESS_NOTE, MODEL_PREFIX, MODES, model_id, next_message
 from .matching import rank_tools
 from .prompts import Step, parse_steps
 from .server import ChatRequest, PolicyServer, banner, build_app, serve
+from .solutions import SolutionBook
 
 __all__ = [
     "HARNESS_NOTE",
@@ -22,6 +24,7 @@ __all__ = [
     "MODES",
     "ChatRequest",
     "PolicyServer",
+    "SolutionBook",
     "Step",
     "banner",
     "build_app",

@@ -6,6 +6,12 @@ Modes:
   the tool whose description fits best, calls the tools in step order, then answers.
 - `random`: calls 1-3 random tools with example arguments, deterministic for (seed, conversation).
 - `noop`: answers at once, no tool calls.
+- `spray`: calls every tool once, in the order offered, with its example arguments, then answers:
+  what gaming `endpoint_hit` looks like (it hits every target and does no task).
+
+Given a `SolutionBook`, `oracle` plays the reference solution of a scenario's own task (matched by
+the task's text and the tools offered) instead of parsing the prompt, and answers with the
+solution's answer when the task asks a question.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ import logging
 import random
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from awm_ray.scenario.native import Solution
 
 from .conversation import (
     _answer,
@@ -30,10 +38,11 @@ from .conversation import (
 )
 from .matching import rank_tools
 from .prompts import Step, parse_steps
+from .solutions import SolutionBook
 
 log = logging.getLogger(__name__)
 
-MODES = ("oracle", "random", "noop")
+MODES = ("oracle", "random", "noop", "spray")
 MODEL_PREFIX = "awm-ray-reference-"
 HARNESS_NOTE = "a harness check, not a model score"
 _PLACEHOLDERS: dict[str | None, Any] = {
@@ -52,12 +61,14 @@ def next_message(
     mode: str,
     seed: int = 0,
     tool_choice: Any = None,
+    solutions: SolutionBook | None = None,
 ) -> dict[str, Any]:
     """The assistant's next message for this conversation: one tool call, or a final answer.
 
     `tools` are OpenAI tools (`{"type": "function", "function": {...}}`) or bare definitions
     (`{"name", "description", "parameters"}`). `tool_choice` "none" forces an answer; a named
-    function restricts the choice to it. Pure: the same input gives the same message.
+    function restricts the choice to it. `solutions`: reference solutions the oracle plays for
+    the tasks they solve. Pure: the same input gives the same message.
     """
     if mode not in MODES:
         raise ValueError(f"unknown policy mode {mode!r}; choose one of {', '.join(MODES)}")
@@ -71,7 +82,29 @@ def next_message(
         return _answer(f"No action taken ({reason}; {HARNESS_NOTE}).") if not calls else _final(calls)
     if mode == "random":
         return _random_turn(messages, defs, calls, seed)
+    if mode == "spray":
+        return _spray_turn(messages, defs, calls)
+    solution = solutions.lookup(_first_user_text(messages), (d["name"] for d in defs)) if solutions else None
+    if solution is not None:
+        return _solution_turn(messages, solution, calls)
     return _oracle_turn(messages, defs, calls)
+
+
+def _spray_turn(messages: Sequence[Mapping[str, Any]], defs: list[dict[str, Any]], calls: list[_Call]) -> dict[str, Any]:
+    """Every tool once, in the order offered, with example arguments; then the usual summary."""
+    if len(calls) >= len(defs):
+        return _final(calls)
+    tool = defs[len(calls)]
+    return _tool_call(messages, tool["name"], _example_arguments(tool))
+
+
+def _solution_turn(messages: Sequence[Mapping[str, Any]], solution: Solution, calls: list[_Call]) -> dict[str, Any]:
+    """The solution's next call (whatever the earlier ones answered), then its answer."""
+    if len(calls) < len(solution.calls):
+        step = solution.calls[len(calls)]
+        log.debug("oracle: solution step %d/%d -> %s", len(calls) + 1, len(solution.calls), step.tool)
+        return _tool_call(messages, step.tool, dict(step.arguments))
+    return _answer(solution.answer) if solution.answer else _final(calls)
 
 
 def _oracle_turn(messages: Sequence[Mapping[str, Any]], defs: list[dict[str, Any]], calls: list[_Call]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .agents import HARNESS_NOTE, MODES, model_id, next_message
 from .conversation import _digest
+from .solutions import SolutionBook
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +55,10 @@ def _error(status: int, message: str, param: str | None = None) -> JSONResponse:
     return JSONResponse({"error": {"message": message, "type": kind, "param": param, "code": None}}, status_code=status)
 
 
-def build_app(mode: str, seed: int = 0) -> FastAPI:
-    """The policy as `POST /v1/chat/completions` and `GET /v1/models` (served id `awm-ray-reference-<mode>`)."""
+def build_app(mode: str, seed: int = 0, solutions: SolutionBook | None = None) -> FastAPI:
+    """The policy as `POST /v1/chat/completions` and `GET /v1/models` (served id `awm-ray-reference-<mode>`).
+
+    `solutions`: reference solutions of scenarios' own tasks, which the oracle plays (see `agents`)."""
     if mode not in MODES:
         raise ValueError(f"unknown policy mode {mode!r}; choose one of {', '.join(MODES)}")
     served = model_id(mode)
@@ -101,7 +104,7 @@ def build_app(mode: str, seed: int = 0) -> FastAPI:
             fn = tool.get("function")
             if not isinstance(fn, Mapping) or not isinstance(fn.get("name"), str):
                 raise _BadRequest(f"tools[{i}] must be {{'type': 'function', 'function': {{'name': ...}}}}", f"tools[{i}]")
-        message = next_message(body.messages, body.tools or [], mode, seed, body.tool_choice)
+        message = next_message(body.messages, body.tools or [], mode, seed, body.tool_choice, solutions)
         calls = message.get("tool_calls") or []
         log.info("%s: %d message(s) -> %s", served, len(body.messages),
                  ", ".join(c["function"]["name"] for c in calls) or "answer")  # fmt: skip
@@ -152,6 +155,7 @@ def serve(
     port: int = 8000,
     seed: int = 0,
     on_ready: Callable[[str], None] | None = None,
+    solutions: SolutionBook | None = None,
 ) -> None:
     """Serve the policy in the foreground until SIGINT/SIGTERM, then return normally.
 
@@ -164,7 +168,7 @@ def serve(
 
     if host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("the reference policy listens on %s: it is reachable from other machines", host)
-    app = build_app(mode, seed)
+    app = build_app(mode, seed, solutions)
     sock = _listening_socket(host, port)
     base_url = _url(host, sock.getsockname()[1])
 
@@ -197,12 +201,19 @@ class PolicyServer:
     ...     client = AsyncOpenAI(base_url=server.base_url, api_key="unused")
     """
 
-    def __init__(self, mode: str = "oracle", seed: int = 0, host: str = "127.0.0.1", startup_timeout: float = 10.0):
+    def __init__(
+        self,
+        mode: str = "oracle",
+        seed: int = 0,
+        host: str = "127.0.0.1",
+        startup_timeout: float = 10.0,
+        solutions: SolutionBook | None = None,
+    ):
         self.mode, self.seed, self.host = mode, seed, host
         self.startup_timeout = startup_timeout
         self.model = model_id(mode)
         self.port: int | None = None
-        self._app = build_app(mode, seed)
+        self._app = build_app(mode, seed, solutions)
         self._server: Any = None
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
