@@ -1,7 +1,9 @@
 """Validate scenarios: build the DB, host the app, call every endpoint on a fresh reset.
 
 The result per scenario is its `val_report` (schema in the README, "val_report"), the format the
-task sampler reads. A scenario missing parts is validated as far as its parts allow.
+task sampler reads. A scenario missing parts is validated as far as its parts allow. A scenario's
+own tasks are checked too: each verifier runs once on the untouched database, in a sandbox
+(`awm_ray.verification.validation`), and its status goes into the report's `tasks`.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from awm_ray.config import HostingConfig
+from awm_ray.config import HostingConfig, VerificationConfig
 from awm_ray.hosting import Backend, BackendError, Slot, SlotUnusable, TemplateStore, make_backend
 from awm_ray.scenario import Scenario, ScenarioError, schema_of, spec_from_openapi, spec_mismatches
+from awm_ray.verification.runner import VerifierRunner
+from awm_ray.verification.validation import check_tasks, summarize_tasks
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +35,15 @@ _ROUTING_MISSES = {(404, '{"detail":"Not Found"}'), (405, '{"detail":"Method Not
 class Validator:
     """Validates scenarios one backend, one work directory; close() removes what it made."""
 
-    def __init__(self, hosting: HostingConfig | None = None, backend: Backend | None = None):
+    def __init__(
+        self,
+        hosting: HostingConfig | None = None,
+        backend: Backend | None = None,
+        verification: VerificationConfig | None = None,
+    ):
         self.hosting = hosting or HostingConfig()
+        self.verification = verification or VerificationConfig()
+        self._verifiers: VerifierRunner | None = None  # started by the first scenario with tasks
         self.backend = backend or make_backend(self.hosting)
         self._own_root = self.hosting.workdir is None
         self.root = Path(tempfile.mkdtemp(prefix="awm-ray-validate-")) if self._own_root else Path(self.hosting.workdir)
@@ -57,6 +68,7 @@ class Validator:
             "passed": 0,
             "failed": 0,
             "error": None,
+            "tasks": [],
         }
         try:
             await self._validate_into(scenario, report)
@@ -65,6 +77,8 @@ class Validator:
         except Exception as exc:  # a bug of ours must not stop the other scenarios
             log.exception("validating %s crashed", scenario.name)
             report["status"], report["error"] = "failed", f"internal error: {type(exc).__name__}: {exc}"
+        if scenario.tasks:
+            await self._validate_tasks(scenario, report)
         report["passed"] = sum(1 for e in report["endpoints"] if e["passed"])
         report["failed"] = len(report["endpoints"]) - report["passed"]
         report["seconds"] = round(time.perf_counter() - started, 3)
@@ -126,6 +140,17 @@ class Validator:
         finally:
             await slot.close()
 
+    async def _validate_tasks(self, scenario: Scenario, report: dict[str, Any]) -> None:
+        """Each task's verifiers on the untouched template (`awm_ray.verification.validation`)."""
+        try:
+            template = await self.templates.get(scenario)
+        except (BackendError, ScenarioError) as exc:
+            report["notes"].append(f"tasks not checked: no database to check them on ({exc})")
+            return
+        if self._verifiers is None:
+            self._verifiers = VerifierRunner(self.verification)
+        report["tasks"] = await check_tasks(self._verifiers, scenario, template.path)
+
     def _complete(self, scenario: Scenario, **parts: Any) -> None:
         """Remember a part derived from the app (its ORM schema, its OpenAPI spec) for `completed()`."""
         base = self._completed.get(scenario.name, scenario)
@@ -158,13 +183,17 @@ class Validator:
                 await asyncio.gather(*(t for _, t in window), return_exceptions=True)
 
     def close(self) -> None:
+        if self._verifiers is not None:
+            self._verifiers.close_now()
         self.backend.close()
         if self._own_root:
             shutil.rmtree(self.root, ignore_errors=True)
 
 
 def summarize(reports: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """Totals over many val_reports: scenarios by status, endpoints passed/failed, failure reasons."""
+    """Totals over many val_reports: scenarios by status, endpoints passed/failed, failure reasons,
+    and the scenarios' own tasks by verifier mode and status (`tasks`)."""
+    reports = list(reports)
     scenarios: collections.Counter[str] = collections.Counter()
     reasons: collections.Counter[str] = collections.Counter()
     passed = failed = db_failures = mismatches = 0
@@ -191,4 +220,5 @@ def summarize(reports: Iterable[dict[str, Any]]) -> dict[str, Any]:
         "spec_mismatches": mismatches,
         "missing_parts": missing,
         "failure_reasons": dict(reasons.most_common()),
+        "tasks": summarize_tasks(reports),
     }

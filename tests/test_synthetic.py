@@ -111,7 +111,7 @@ def test_write_dataset_byte_identical_and_sharded(tmp_path):
     assert len(lines) == 12 and [len(p.read_text().splitlines()) for p in first] == [5, 5, 2]
     for line in lines:
         row = json.loads(line)
-        assert set(row) == {"scenario", "env", "db", "sample", "spec", "val_report"}
+        assert set(row) == {"scenario", "env", "db", "sample", "spec", "val_report", "tasks", "verifiers", "solutions"}
         assert row["val_report"] is None
         assert all(isinstance(row[k], str) for k in ("env", "db", "sample", "spec"))
     # Rewriting a smaller set removes the stale shards of the earlier run.

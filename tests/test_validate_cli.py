@@ -78,6 +78,8 @@ def test_validate_synthetic_scenarios(tmp_path):
     assert report["summary"]["scenarios_by_status"] == {"ok": 12}
     assert report["summary"]["endpoints_failed"] == 0
     assert report["summary"]["endpoints_passed"] >= 12 * 20
+    tasks = report["summary"]["tasks"]["code"]  # the scenarios' own tasks: none done before the agent acts
+    assert list(tasks) == ["ok"] and tasks["ok"] >= 12 * 3
 
 
 def test_validate_reports_an_unusable_dataset(tmp_path, capsys):

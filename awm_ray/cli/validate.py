@@ -36,7 +36,7 @@ def command(config: Path | None, concurrency: int, out: Path | None, write_datas
     writer = DatasetWriter(write_dataset) if write_dataset else None
 
     async def run() -> None:
-        validator = Validator(settings.hosting)
+        validator = Validator(settings.hosting, verification=settings.verification)
         columns = (TextColumn("validating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
                    TextColumn("{task.description}"))  # fmt: skip
         try:
@@ -90,6 +90,7 @@ def print_validation(reports: list[dict[str, Any]], summary: dict[str, Any]) -> 
     table.add_column("scenario", no_wrap=True)
     table.add_column("status", no_wrap=True)
     table.add_column("endpoints ok", justify="right", no_wrap=True)
+    table.add_column("tasks ok", justify="right", no_wrap=True)
     table.add_column("notes", overflow="fold")
     for r in reports:
         notes = []
@@ -104,10 +105,13 @@ def print_validation(reports: list[dict[str, Any]], summary: dict[str, Any]) -> 
             notes.append("failed: " + ", ".join(failed[:5]) + (" ..." if len(failed) > 5 else ""))
         if r.get("error"):
             notes.append(r["error"].splitlines()[0][:120])
+        if bad := task_problems(r.get("tasks") or []):
+            notes.append("tasks: " + bad)
         status_style = {"ok": "green", "failed": "red"}.get(r["status"], "yellow")
         table.add_row(
-            r["scenario"], f"[{status_style}]{r['status']}[/]", f"{r['passed']}/{len(r['endpoints'])}", "; ".join(notes)
-        )
+            r["scenario"], f"[{status_style}]{r['status']}[/]", f"{r['passed']}/{len(r['endpoints'])}",
+            tasks_ok(r.get("tasks") or []), "; ".join(notes),
+        )  # fmt: skip
     console.print(table)
     by_status = ", ".join(f"{k} {v}" for k, v in summary["scenarios_by_status"].items())
     console.print(
@@ -115,9 +119,30 @@ def print_validation(reports: list[dict[str, Any]], summary: dict[str, Any]) -> 
         f"failed {summary['endpoints_failed']}; db statement failures {summary['db_statement_failures']}",
         highlight=False,
     )
+    for mode, statuses in summary.get("tasks", {}).items():
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
+        console.print(f"tasks ({mode} verifiers): {sum(statuses.values())} ({counts})", highlight=False)
     if summary["failure_reasons"]:
         console.print("failure reasons: " + "; ".join(f"{k} x{v}" for k, v in summary["failure_reasons"].items()), highlight=False)
     if summary["bad_rows"]:
         console.print(f"[yellow]{len(summary['bad_rows'])} unusable row(s):[/yellow]")
         for line in summary["bad_rows"]:
             console.print(f"  {line}", highlight=False)
+
+
+def tasks_ok(entries: list[dict[str, Any]]) -> str:
+    """"ok/checked" over a report's tasks (per task and mode that has a verifier), "-" when none has one."""
+    checked = [e for e in entries if e["verifier"]["status"] != "missing"]
+    if not checked:
+        return "-"
+    return f"{sum(1 for e in checked if e['verifier']['status'] == 'ok')}/{len(checked)}"
+
+
+def task_problems(entries: list[dict[str, Any]]) -> str:
+    """"2 broken (sql #2, ...), 1 degenerate (code #4)": the tasks that are not ok and not missing."""
+    by_status: dict[str, list[str]] = {}
+    for e in entries:
+        status = e["verifier"]["status"]
+        if status not in ("ok", "missing"):
+            by_status.setdefault(status, []).append(f"{e['verifier']['mode']} #{e['index']}")
+    return "; ".join(f"{len(v)} {k} ({', '.join(v[:4])}{' ...' if len(v) > 4 else ''})" for k, v in by_status.items())

@@ -15,14 +15,15 @@ SHA-256 of both, never on ``hash()``), so the same seed gives byte-identical fil
 Standard library only. The package's modules follow the generator's concerns: ``vocabulary``
 (domains and words), ``schema`` (columns, tables), ``values`` (sample and example values), ``parts``
 (models, parameters, endpoints), ``builder`` (one scenario's description and endpoint choice) with
-its mixins ``models``, ``filters``, ``crud``, ``queries``, ``actions``, ``nested``, ``users`` and
-``render``, and ``dataset`` (rows and shards).
+its mixins ``models``, ``filters``, ``crud``, ``queries``, ``actions``, ``nested``, ``users``,
+``render`` and ``tasks`` (the scenario's own tasks, AWM-style verifiers and reference solutions), and
+``dataset`` (rows and shards).
 
 Example::
 
     >>> row = generate_scenario(0, seed=7)
     >>> sorted(row)
-    ['db', 'env', 'sample', 'scenario', 'spec', 'val_report']
+    ['db', 'env', 'sample', 'scenario', 'solutions', 'spec', 'tasks', 'val_report', 'verifiers']
     >>> write_dataset(1000, seed=7, out_dir=Path("data/synthetic"))  # doctest: +SKIP
 """
 

@@ -15,6 +15,7 @@ from .nested import _NestedEndpoints
 from .parts import _M, _E
 from .queries import _QueryEndpoints
 from .render import _Render
+from .tasks import _Tasks
 from .schema import _Sql, _rng, _Col, _Table
 from .users import _UserEndpoints
 from .values import _Values
@@ -22,7 +23,15 @@ from .vocabulary import _DOMAINS, _EXTRAS
 
 
 class _Builder(
-    _Models, _Filters, _CrudEndpoints, _QueryEndpoints, _ActionEndpoints, _NestedEndpoints, _UserEndpoints, _Render
+    _Models,
+    _Filters,
+    _CrudEndpoints,
+    _QueryEndpoints,
+    _ActionEndpoints,
+    _NestedEndpoints,
+    _UserEndpoints,
+    _Render,
+    _Tasks,
 ):
     """Builds one scenario: schema, rows, endpoints, code, spec.
 

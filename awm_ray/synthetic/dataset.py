@@ -21,7 +21,10 @@ def generate_scenario(index: int, seed: int) -> dict[str, Any]:
     """Build scenario number ``index`` of the data set seeded by ``seed``.
 
     Returns one row of the arcee layout: ``scenario`` (``synthetic_<domain>_<index:04d>``), ``env``
-    (server code), ``db``, ``sample`` and ``spec`` (JSON strings) and ``val_report`` (None).
+    (server code), ``db``, ``sample`` and ``spec`` (JSON strings), ``val_report`` (None), and the
+    scenario's own tasks as JSON strings: ``tasks`` (``[{"task", "targets"}]``), ``verifiers``
+    (``{"code": [{"task_idx", "task", "verification": {"code"}}]}``, AWM's code mode) and
+    ``solutions`` (``[{"calls": [{"tool", "arguments"}], "answer"}]``, for the reference policy).
     """
     if index < 0:
         raise ValueError(f"index must be >= 0, got {index}")
@@ -37,6 +40,17 @@ def generate_scenario(index: int, seed: int) -> dict[str, Any]:
         "sample": json.dumps(b.render_sample(), ensure_ascii=False),
         "spec": json.dumps(b.render_spec(), ensure_ascii=False),
         "val_report": None,
+        **_task_columns(b.render_tasks(int(seed), int(index))),
+    }
+
+
+def _task_columns(tasks: list[dict[str, Any]]) -> dict[str, str]:
+    """The ``tasks``, ``verifiers`` and ``solutions`` columns (see ``awm_ray.scenario.native``)."""
+    verifiers = [{"task_idx": i, "task": t["task"], "verification": {"code": t["verifier"]}} for i, t in enumerate(tasks)]
+    return {
+        "tasks": json.dumps([{"task": t["task"], "targets": t["targets"]} for t in tasks], ensure_ascii=False),
+        "verifiers": json.dumps({"code": verifiers}, ensure_ascii=False),
+        "solutions": json.dumps([t["solution"] for t in tasks], ensure_ascii=False),
     }
 
 

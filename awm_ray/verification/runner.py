@@ -137,6 +137,11 @@ class VerifierRunner:
         mode = verifier.mode if verifier is not None else (mode or "code")
         if verifier is None:
             return Verification(mode, task_index, error="missing", message=f"the task has no {mode}-mode verifier")
+        try:
+            await self.sandbox.start()  # its first start (~1-3 s) is not the verifier's time
+        except SandboxError as exc:
+            log.error("verifier sandbox unavailable: %s", exc)
+            return Verification(mode, task_index, error="sandbox", message=_cap_text(str(exc)))
         started = time.perf_counter()
         kwargs = {"code": verifier.code, "mode": verifier.mode, "initial_db_path": str(initial_db),
                   "final_db_path": str(final_db), "final_answer": final_answer}  # fmt: skip
