@@ -30,6 +30,7 @@ from awm_ray.farm.local_calls import CallConnection, SocketUnusable
 from awm_ray.farm.scheduler import FarmScheduler
 from awm_ray.hosting import CallResult
 from awm_ray.scenario import Scenario
+from awm_ray.verification import Verification
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -76,6 +77,21 @@ class Episode:
                 log.info("lease %s: same-node call socket unusable (%s); calling through Ray", self.lease_id, exc)
                 self._local = None
         return await self._on_worker(self._worker.call.remote(self.lease_id, self._token, tool, arguments, self._incarnation))
+
+    async def verify(self, task_index: int, final_answer: str | None = None, mode: str | None = None) -> Verification:
+        """Run the verifier of the scenario's own task `task_index` on this episode's database, before
+        release: on the worker that holds the slot, in its sandbox, with the pristine template as the
+        initial database and the live one as the final, both read-only. `mode`: "code" or "sql"
+        (default `verification.mode`). The verifier's faults come back in the `Verification`
+        (`error`); `LeaseLost` and `FarmError` (no such task) are raised."""
+        if self.released:
+            raise LeaseLost(f"lease {self.lease_id} was released")
+        settings = self._farm.config.verification
+        data = await self._on_worker(self._worker.verify.remote(
+            self.lease_id, self._token, task_index, final_answer, mode or settings.mode,
+            settings.model_dump(mode="json", exclude={"judge"}), self._incarnation,
+        ))  # fmt: skip
+        return Verification.from_dict(data)
 
     async def renew(self) -> None:
         """Keep the lease alive through a long pause between calls (each call renews it too)."""

@@ -21,13 +21,14 @@ from typing import Any
 
 import ray
 
-from awm_ray.config import HostingConfig
+from awm_ray.config import HostingConfig, VerificationConfig
 from awm_ray.farm.errors import FarmError, LeaseLost, ScenarioUnavailable, StaleWorker
 from awm_ray.farm.local_calls import CallSocket
 from awm_ray.farm.metrics import WorkerMetrics
 from awm_ray.hosting import BackendError, CallResult, Slot, make_backend
 from awm_ray.hosting.pool import SlotPool
 from awm_ray.scenario import Scenario, ScenarioError
+from awm_ray.verification import VerifierRunner
 
 log = logging.getLogger(__name__)
 _ENDED_MEMORY = 10_000
@@ -91,6 +92,7 @@ class FarmWorker:
         self._exported: dict[str, int] = {}
         self.calls = 0
         self.leases_lost = 0
+        self._verifiers: VerifierRunner | None = None  # its sandbox starts with the first verify()
 
     async def ready(self) -> dict[str, Any]:
         if self._loop_task is None:
@@ -159,6 +161,31 @@ class FarmWorker:
             raise LeaseLost(f"lease {lease_id}: its scenario server died mid-episode; take a new lease")
         return result
 
+    async def verify(
+        self, lease_id: str, token: str, task_index: int, final_answer: str | None = None, mode: str = "code",
+        settings: dict | None = None, incarnation: str | None = None,
+    ) -> dict[str, Any]:
+        """Run the verifier of the lease's scenario's own task `task_index` (in `mode`) on the slot's
+        template (initial) and live database (final), both read-only, in this worker's sandbox.
+
+        Returns `Verification.to_dict()`; the verifier's faults are in it, never raised. Raises
+        `LeaseLost` like a call, `FarmError` for a task the scenario does not have. Renews the lease.
+        """  # fmt: skip
+        held = await self._bound(lease_id, token, incarnation)
+        held.last_call = time.monotonic()
+        if self._verifiers is None:
+            self._verifiers = VerifierRunner(VerificationConfig())
+        slot = held.slot
+        config = VerificationConfig.model_validate(settings) if settings else None
+        try:
+            v = await self._verifiers.verify_task(
+                slot.scenario, task_index, slot.template.path, slot.db_path, final_answer, mode, config
+            )
+        except (KeyError, ValueError) as exc:
+            raise FarmError(f"lease {lease_id}: {exc.args[0] if exc.args else exc}") from None
+        held.last_call = time.monotonic()
+        return v.to_dict()
+
     async def renew(self, lease_id: str, token: str, incarnation: str | None = None) -> None:
         (await self._bound(lease_id, token, incarnation)).last_call = time.monotonic()
 
@@ -207,6 +234,8 @@ class FarmWorker:
         if self._loop_task is not None:
             self._loop_task.cancel()
         await self._call_socket.close()
+        if self._verifiers is not None:
+            await self._verifiers.close()
         await self.pool.close()
         shutil.rmtree(self.root, ignore_errors=True)
         try:

@@ -27,6 +27,7 @@ from typing import Any
 
 from awm_ray.config import VerificationConfig
 from awm_ray.hosting.sandbox import Limits, Sandbox, SandboxError
+from awm_ray.scenario import Scenario
 from awm_ray.scenario.native import Verifier
 
 log = logging.getLogger(__name__)
@@ -109,12 +110,7 @@ class VerifierRunner:
             preload=("json", "sqlite3", "re", "inspect", "urllib.parse", "awm_ray.verification.job"),
             max_jobs=self.config.max_concurrent,
         )
-        self.limits = Limits(
-            wall_s=self.config.wall_s,
-            cpu_s=self.config.cpu_s,
-            memory_mb=self.config.memory_mb,
-            network="none",
-        )
+        self.limits = _limits(self.config)
 
     async def start(self) -> None:
         """Start the sandbox now (the first `verify()` does otherwise)."""
@@ -128,12 +124,15 @@ class VerifierRunner:
         final_answer: str | None = None,
         mode: str | None = None,
         task_index: int | None = None,
+        config: VerificationConfig | None = None,
     ) -> Verification:
         """Run `verifier` on (initial, final) databases; never raises for the verifier's faults.
 
-        `verifier` None means the task has none in `mode` (error "missing"). Raises nothing else
-        but `asyncio.CancelledError`.
+        `verifier` None means the task has none in `mode` (error "missing"). `config`: limits and
+        evidence cap for this run (default: the runner's). Raises nothing but `CancelledError`.
         """
+        config = config or self.config
+        limits = self.limits if config is self.config else _limits(config)
         mode = verifier.mode if verifier is not None else (mode or "code")
         if verifier is None:
             return Verification(mode, task_index, error="missing", message=f"the task has no {mode}-mode verifier")
@@ -146,7 +145,7 @@ class VerifierRunner:
         kwargs = {"code": verifier.code, "mode": verifier.mode, "initial_db_path": str(initial_db),
                   "final_db_path": str(final_db), "final_answer": final_answer}  # fmt: skip
         try:
-            outcome = await self.sandbox.run(JOB, kwargs, self.limits)
+            outcome = await self.sandbox.run(JOB, kwargs, limits)
         except SandboxError as exc:
             log.error("verifier sandbox unavailable: %s", exc)
             return Verification(mode, task_index, error="sandbox", message=_cap_text(str(exc)), ms=_ms(started))
@@ -163,7 +162,7 @@ class VerifierRunner:
         if kind == "missing_function":
             return Verification(mode, task_index, error="missing_function", message=value.get("message", ""), ms=ms)
         returned = value.get("value")
-        verification = Verification(mode, task_index, evidence=cap_evidence(returned, self.config.evidence_chars), ms=ms)
+        verification = Verification(mode, task_index, evidence=cap_evidence(returned, config.evidence_chars), ms=ms)
         if mode == "code":
             result = code_result(returned)
             if result is None:
@@ -175,6 +174,23 @@ class VerifierRunner:
             verification.result = result
         return verification
 
+    async def verify_task(
+        self,
+        scenario: Scenario,
+        task_index: int,
+        initial_db: str | Path,
+        final_db: str | Path,
+        final_answer: str | None = None,
+        mode: str = "code",
+        config: VerificationConfig | None = None,
+    ) -> Verification:
+        """`verify()` with the scenario's own task `task_index`'s verifier in `mode`.
+
+        Raises `KeyError` when the scenario has no such task, `ValueError` for an unknown mode.
+        """
+        task = scenario.task(task_index)
+        return await self.verify(task.verifier(mode), initial_db, final_db, final_answer, mode, task_index, config)
+
     async def close(self) -> None:
         if self._own_sandbox:
             await self.sandbox.close()
@@ -182,6 +198,10 @@ class VerifierRunner:
     def close_now(self) -> None:
         if self._own_sandbox:
             self.sandbox.close_now()
+
+
+def _limits(config: VerificationConfig) -> Limits:
+    return Limits(wall_s=config.wall_s, cpu_s=config.cpu_s, memory_mb=config.memory_mb, network="none")
 
 
 def code_result(value: Any) -> str | None:
