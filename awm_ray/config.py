@@ -82,6 +82,12 @@ class DataConfig(_Strict):
     scenario_filter: list[str] | None = Field(
         None, description="Scenario names or glob patterns to keep (null keeps all)."
     )
+    tasks: Literal["endpoint", "native"] = Field(
+        "endpoint",
+        description="endpoint: tasks sampled from endpoints that passed validation, rewarded by endpoint_hit (the "
+        "seed's harness); native: each scenario's own tasks, rewarded by task_complete from their verifiers "
+        "(verification.*).",
+    )
 
 
 class FarmConfig(_Strict):

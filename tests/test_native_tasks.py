@@ -8,7 +8,7 @@ import pytest
 
 from awm_ray.loading import load_scenarios, write_dataset
 from awm_ray.scenario import ScenarioError, parse_scenario
-from awm_ray.scenario.native import normalise_name, task_statuses, verifier_mode
+from awm_ray.scenario.native import choose_tasks, normalise_name, task_statuses, verifier_mode
 from test_parse import arcee_row
 
 CODE = "def verify_task_completion(initial_db_path, final_db_path, final_answer=None):\n    return {'result': 'others'}\n"
@@ -113,3 +113,15 @@ def test_task_statuses_read_from_a_val_report():
     assert task_statuses(report, "code") == {0: "degenerate", 1: "broken"}
     assert task_statuses(report, "sql") == {0: "ok"}
     assert task_statuses({"endpoints": []}, "code") == {} and task_statuses(None, "code") == {}
+
+
+def test_choose_tasks_skips_tasks_without_a_verifier_and_degenerate_or_broken_ones(samples_dir):
+    (shop,) = load_scenarios(str(samples_dir), scenario_filter=["e_commerce_33"])
+    report = {"tasks": [{"index": 0, "verifier": {"mode": "code", "status": "degenerate"}},
+                        {"index": 2, "verifier": {"mode": "sql", "status": "broken"}}]}  # fmt: skip
+    chosen, skipped = choose_tasks(shop.tasks, report, "code")
+    assert [t.index for t in chosen] == [1, 2] and skipped == {"no_verifier": 7, "degenerate": 1}
+    chosen, skipped = choose_tasks(shop.tasks, report, "sql", count=1)
+    assert [t.index for t in chosen] == [0] and skipped == {"no_verifier": 7, "broken": 1}
+    chosen, _ = choose_tasks(shop.tasks, report, "code", include_degenerate=True)
+    assert [t.index for t in chosen] == [0, 1, 2]

@@ -203,6 +203,30 @@ def task_statuses(val_report: Any, mode: str) -> dict[int, str]:
     return out
 
 
+def choose_tasks(
+    tasks: Sequence[NativeTask], val_report: Any, mode: str, count: int | None = None, include_degenerate: bool = False
+) -> tuple[list[NativeTask], dict[str, int]]:
+    """The tasks an evaluation plays in `mode`, in index order, at most `count`; and what it skipped.
+
+    Skipped (`{reason: count}`): tasks with no verifier in `mode` (`no_verifier`), and, unless
+    `include_degenerate`, those `awm-ray validate` marked `degenerate` or `broken` in `val_report`.
+    """
+    statuses = task_statuses(val_report, mode)
+    chosen: list[NativeTask] = []
+    skipped: dict[str, int] = {}
+    for task in sorted(tasks, key=lambda t: t.index):
+        reason = None
+        if task.verifier(mode) is None:
+            reason = "no_verifier"
+        elif not include_degenerate and statuses.get(task.index) in ("degenerate", "broken"):
+            reason = statuses[task.index]
+        if reason is not None:
+            skipped[reason] = skipped.get(reason, 0) + 1
+        elif count is None or len(chosen) < count:
+            chosen.append(task)
+    return chosen, skipped
+
+
 # ---- reading --------------------------------------------------------------------------------
 
 
