@@ -1,18 +1,30 @@
-"""awm-ray: warm, resettable Agent World Model scenario servers for tool-use rollouts."""
+"""awm-ray: warm, resettable Agent World Model scenario servers for tool-use rollouts.
 
-from awm_ray.loading import DatasetUnavailable, load_scenarios
-from awm_ray.scenario import Scenario, ScenarioError, Task, parse_scenario, sample_tasks
+The names below are imported on first use, so that importing a submodule imports only what it
+needs (the verifier sandbox forks a process that imports `awm_ray.verification.job`, and keeps it
+small this way).
+"""
 
 __version__ = "0.1.0"
 
+_LAZY = {
+    "DatasetUnavailable": "awm_ray.loading",
+    "load_scenarios": "awm_ray.loading",
+    "Scenario": "awm_ray.scenario",
+    "ScenarioError": "awm_ray.scenario",
+    "Task": "awm_ray.scenario",
+    "parse_scenario": "awm_ray.scenario",
+    "sample_tasks": "awm_ray.scenario",
+    # `vf.load_environment("awm-ray")` looks up `awm_ray.load_environment`; importing verifiers is slow
+    "load_environment": "awm_ray.env",
+}
+
 
 def __getattr__(name: str):
-    # `vf.load_environment("awm-ray")` looks up `awm_ray.load_environment`; importing verifiers is
-    # slow, so it happens only then.
-    if name == "load_environment":
-        from awm_ray.env import load_environment
+    if name in _LAZY:
+        import importlib
 
-        return load_environment
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'awm_ray' has no attribute {name!r}")
 
 

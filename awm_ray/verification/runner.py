@@ -107,7 +107,7 @@ class VerifierRunner:
         self.config = config or VerificationConfig()
         self._own_sandbox = sandbox is None
         self.sandbox = sandbox or Sandbox(
-            preload=("json", "sqlite3", "re", "inspect", "urllib.parse", "awm_ray.verification.job"),
+            preload=("json", "sqlite3", "re", "inspect", "tempfile", "urllib.parse", "awm_ray.verification.job"),
             max_jobs=self.config.max_concurrent,
         )
         self.limits = _limits(self.config)
