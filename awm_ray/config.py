@@ -132,6 +132,13 @@ class GatewayConfig(_Strict):
     host: str = Field("127.0.0.1", description="Address to bind; anything but loopback needs allow_remote.")
     port: int = Field(8765, ge=0, le=65535, description="Port to bind (0 = any free port).")
     allow_remote: bool = Field(False, description="Allow binding a non-loopback address.")
+    max_request_bytes: int = Field(
+        4 * 2**20,
+        ge=64 * 2**10,
+        description="Largest request body the gateway reads; a larger one is refused with 413 before it is parsed. "
+        "The default fits a tool call with hosting.max_argument_bytes of arguments, escaped, and a renewal of "
+        "10,000 leases.",
+    )
 
 
 class JudgeConfig(_Strict):

@@ -158,7 +158,10 @@ class AWMEnv(vf.MultiTurnEnv):
         if hasattr(farm, "close"):
             await farm.close()
         elif self._owns_farm:
-            await asyncio.to_thread(farm.shutdown)
+            try:
+                await asyncio.to_thread(farm.shutdown)
+            except RuntimeError:  # at interpreter exit no thread can start: shut down here
+                farm.shutdown()
 
 
 # ---- rubric ---------------------------------------------------------------------------------

@@ -165,6 +165,7 @@ class EpisodeRunner:
         return row
 
     async def close(self) -> None:
+        await self.farm.release_all()  # whatever a cancelled episode still held or awaited
         await self.client.close()
         if self._policy_server is not None:
             self._policy_server.__exit__(None, None, None)

@@ -15,6 +15,7 @@ import ray
 
 from apps import TINY_CODE, tiny
 from awm_ray.farm import Farm, FarmError, LeaseLost, LeaseTimeout, ScenarioUnavailable, UnknownScenario
+from awm_ray.farm.gateway import start_gateway
 from awm_ray.farm.local_calls import CallConnection
 from awm_ray.loading import load_scenarios
 from farmkit import config, listening_ports, serve_processes
@@ -193,11 +194,11 @@ def test_same_node_calls_use_the_worker_socket_and_still_need_the_token():
     assert not path.exists()
 
 
-def test_a_lease_that_is_never_released_expires():
+def test_a_lease_nobody_renews_expires():
     farm = start("expiry", workers_per_node=1, slots_per_worker=1, lease_ttl_s=1.5)
     try:
         async def main():
-            held = await farm.lease("tiny_1")
+            held = await farm.lease("tiny_1", keepalive=False)  # as if its holder had died
             await held.call("create_note", '{"title": "abandoned"}')
             await asyncio.sleep(3.5)
             with pytest.raises(LeaseLost, match="expired"):
@@ -313,7 +314,7 @@ def test_gateway_over_real_http_from_another_process():
 
     farm = start("gateway")
     try:
-        url = farm.start_gateway("127.0.0.1", 0)
+        url = start_gateway(farm, "127.0.0.1", 0)
         assert url.startswith("http://127.0.0.1:")
         done = subprocess.run([sys.executable, "-c", GATEWAY_CLIENT, url], capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr[-3000:]
@@ -324,6 +325,6 @@ def test_gateway_over_real_http_from_another_process():
             "after_release": "LeaseLost", "unknown": "UnknownScenario", "health": "ok", "stats_leases": 1,
         }  # fmt: skip
         with pytest.raises(ValueError, match="allow-remote"):
-            farm.start_gateway("0.0.0.0", 0)
+            start_gateway(farm, "0.0.0.0", 0)
     finally:
         farm.shutdown()

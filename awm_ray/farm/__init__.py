@@ -1,7 +1,8 @@
 """The farm: Ray worker actors own warm slots; a scheduler actor leases them to episodes."""
 
-from awm_ray.farm.client import Episode, Farm, SyncEpisode, SyncFarm
+from awm_ray.farm.client import Episode, Farm
 from awm_ray.farm.errors import FarmError, LeaseLost, LeaseTimeout, ScenarioUnavailable, UnknownScenario
+from awm_ray.farm.sync import SyncEpisode, SyncFarm
 
 __all__ = [
     "Episode",

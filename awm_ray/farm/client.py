@@ -8,40 +8,57 @@ async with farm.lease("bookstore_1") as ep:    # a clean, verified slot of the s
 farm.shutdown()
 ```
 
-`farm.sync` offers the same for scripts without an event loop.
+Lease lifetime: a lease lives as long as its holder. The handle renews every lease it holds in
+the background (one call per worker per round, `awm_ray.farm.holder`), so a long model turn never
+loses its slot, while a holder process that dies stops renewing and its leases expire after
+`farm.lease_ttl_s`. Giving up releases: cancelling the task that awaits `farm.lease(...)`
+withdraws the request (or releases the grant), leaving an `async with farm.lease(...)` block in
+any way releases the lease, an `Episode` dropped without release is released when collected,
+and `shutdown()` (also run at interpreter exit) releases whatever the handle still holds.
+
+`farm.sync` offers the same for scripts without an event loop (`awm_ray.farm.sync`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 import os
-import threading
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+import uuid
+import weakref
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from awm_ray.config import Config, FarmConfig
-from awm_ray.farm.errors import FarmError, LeaseLost
+from awm_ray.farm.errors import FarmError, LeaseLost, plain
+from awm_ray.farm.holder import Held, HeldLeases, LeaseRequest
 from awm_ray.farm.local_calls import CallConnection, SocketUnusable
 from awm_ray.farm.scheduler import FarmScheduler
 from awm_ray.hosting import CallResult
 from awm_ray.scenario import Scenario
 from awm_ray.verification import Verification
 
+if TYPE_CHECKING:
+    from awm_ray.farm.sync import SyncFarm
+
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-E = TypeVar("E")
 _ADD_BATCH = 64
+_RELEASE_AT_EXIT_S = 10.0
 
 
 class Episode:
-    """One lease: a slot of one scenario, held until `release()` (or the context manager exits)."""
+    """One lease: a slot of one scenario, held until `release()` (or the context manager exits).
 
-    def __init__(self, farm: Farm, grant: dict[str, Any]):
+    `lease_ttl_s`: the farm's lease ttl; `keepalive`: whether the farm handle renews it (the
+    default); without it, a pause longer than `lease_ttl_s` with no call or `renew()` loses it.
+    """
+
+    def __init__(self, farm: Farm, grant: dict[str, Any], keepalive: bool = True):
         self._farm = farm
         self.lease_id: str = grant["lease_id"]
         self._token: str = grant["token"]
@@ -51,10 +68,17 @@ class Episode:
         self.worker_id: str = grant["worker_id"]
         self.node_id: str = grant["node_id"]
         self.tools: list[dict[str, Any]] = grant["tools"]
+        self.lease_ttl_s: float = float(grant.get("lease_ttl_s") or farm.config.farm.lease_ttl_s)
+        self.keepalive = keepalive
         self.released = False
         self._lost = False  # a call saw the lease lost: the release says so
         socket_path = grant.get("call_socket")
         self._local = CallConnection(socket_path) if socket_path and self.node_id == farm.node_id else None
+        self._route = (self._worker, self.worker_id, self._incarnation)  # where renewals go
+        farm._held.add(Held(self.lease_id, self._token, self.lease_ttl_s, keepalive, self._route))
+        # Dropped without release: released when collected (never kept alive for nobody).
+        self._finalizer = weakref.finalize(self, _release_abandoned, farm._held, farm._scheduler, self.lease_id, self._token)
+        self._finalizer.atexit = False  # at exit the farm handle releases what it holds
 
     async def call(self, tool: str, arguments: str | dict | None = None) -> CallResult:
         """Run one tool call. The model's mistakes and the app's errors come back as text in the
@@ -94,7 +118,8 @@ class Episode:
         return Verification.from_dict(data)
 
     async def renew(self) -> None:
-        """Keep the lease alive through a long pause between calls (each call renews it too)."""
+        """Renew the lease now (the farm handle does it by itself unless `keepalive=False`; each
+        call renews it too). Raises `LeaseLost` if it already ended."""
         await self._on_worker(self._worker.renew.remote(self.lease_id, self._token, self._incarnation))
 
     async def _on_worker(self, ref: Any) -> Any:
@@ -102,17 +127,18 @@ class Episode:
         try:
             return await ref
         except ray.exceptions.RayTaskError as exc:  # the worker's own error: hand it on without Ray's wrapping
-            if isinstance(exc.cause, FarmError):
-                raise exc.cause from None
-            raise
+            raise plain(exc) from None
         except ray.exceptions.RayError as exc:  # actor died, unavailable, unschedulable (its node left)
             raise LeaseLost(f"lease {self.lease_id}: its worker {self.worker_id} is gone ({type(exc).__name__})") from None
 
     async def release(self) -> None:
-        """Give the slot back (it is reset in the background). Safe to call twice."""
+        """Give the slot back (it is reset in the background). Safe to call twice, and from a
+        task being cancelled: the release is on its way before the first await."""
         if self.released:
             return
         self.released = True
+        self._finalizer.detach()
+        self._farm._held.discard(self.lease_id)
         if self._local is not None:
             self._local.close()
         try:
@@ -134,27 +160,22 @@ class Episode:
         return f"Episode({self.scenario!r}, lease={self.lease_id[:8]}, worker={self.worker_id})"
 
 
-class LeaseRequest(Generic[E]):
-    """`await farm.lease(x)` gives an episode; `async with farm.lease(x) as ep` also releases it."""
-
-    def __init__(self, get: Callable[[], Awaitable[E]]):
-        self._get = get
-        self._episode: E | None = None
-
-    def __await__(self):
-        return self._get().__await__()
-
-    async def __aenter__(self) -> E:
-        self._episode = await self._get()
-        return self._episode
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._episode is not None:
-            await self._episode.release()  # type: ignore[attr-defined]
+def _release_abandoned(held: HeldLeases, scheduler: Any, lease_id: str, token: str) -> None:
+    """An `Episode` was collected without `release()`: stop renewing it and give it back."""
+    if held.discard(lease_id) is None:
+        return
+    try:
+        scheduler.release.remote(lease_id, token)
+    except Exception:  # Ray already shut down: the lease expires on its own
+        pass
 
 
 class Farm:
-    """A handle on a running farm (a named scheduler actor and its workers)."""
+    """A handle on a running farm (a named scheduler actor and its workers).
+
+    A handle is a lease holder: it keeps its leases alive while its process lives (see the
+    module docstring) and releases them at `shutdown()` or interpreter exit.
+    """
 
     def __init__(self, scheduler: Any, config: Config, owns_farm: bool, owns_ray: bool):
         self._scheduler = scheduler
@@ -162,9 +183,13 @@ class Farm:
         self._owns_farm = owns_farm
         self._owns_ray = owns_ray
         self._sync: SyncFarm | None = None
-        self._gateway: Any = None
+        self._held = HeldLeases(self._renew_round, name="awm-ray-keepalive")
+        self._pending: dict[str, Any] = {}  # lease request id -> the scheduler call awaiting its grant
+        self._on_shutdown: list[Callable[[], None]] = []
+        self._closed = False
         # Episodes on this node call their worker over its socket; a Ray Client driver is not on a node.
         self.node_id: str | None = None if ray.util.client.ray.is_connected() else ray.get_runtime_context().get_node_id()
+        atexit.register(_shutdown_at_exit, weakref.ref(self))
 
     # ---- start / connect / stop -----------------------------------------------------------
 
@@ -173,7 +198,8 @@ class Farm:
         cls, config: Config | FarmConfig | None = None, scenarios: Iterable[Scenario] | None = None
     ) -> Farm:
         """Start a farm (and a local Ray if none is running) with the config's scenarios
-        (`config.data`, the bundled ones by default) or the given ones."""
+        (`config.data`, the bundled ones by default) or the given ones. The farm lives until
+        `shutdown()` or until this process exits (it is shut down at exit)."""
         config = _as_config(config)
         owns_ray = _init_ray(config.farm)
         here = ray.get_runtime_context().get_node_id()  # the scheduler owns the workers: keep it beside us
@@ -226,32 +252,36 @@ class Farm:
         return cls(scheduler, config, owns_farm=False, owns_ray=owns_ray)
 
     def start_gateway(self, host: str = "127.0.0.1", port: int = 8765, allow_remote: bool = False) -> str:
-        """Serve the HTTP gateway from an actor beside the scheduler; returns its URL."""
-        from awm_ray.farm.gateway import GatewayServer, check_bind
+        """Deprecated, kept until the CLI calls `awm_ray.farm.gateway.start_gateway(farm, ...)`
+        (the gateway depends on this client, never the other way round)."""
+        import importlib
 
-        check_bind(host, allow_remote)
-        here = ray.get_runtime_context().get_node_id()
-        self._gateway = ray.remote(GatewayServer).options(
-            num_cpus=0, max_concurrency=1000, scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=False)
-        ).remote(self.config.farm.model_dump(mode="json"), host, port)
-        try:
-            return ray.get(self._gateway.start.remote())
-        except BaseException:
-            ray.kill(self._gateway)
-            self._gateway = None
-            raise
+        return importlib.import_module("awm_ray.farm.gateway").start_gateway(self, host, port, allow_remote)
+
+    def on_shutdown(self, stop: Callable[[], None]) -> None:
+        """Run `stop()` first thing in `shutdown()` (what serves this farm, e.g. its gateway)."""
+        self._on_shutdown.append(stop)
 
     def shutdown(self) -> None:
-        """Stop the farm (if this handle started it): every server, port and temp file goes."""
+        """Release what this handle holds, withdraw its waiting lease requests, and stop the farm
+        if this handle started it (every server, port and temp file goes). Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        while self._on_shutdown:
+            stop = self._on_shutdown.pop()
+            try:
+                stop()
+            except Exception as exc:
+                log.warning("stopping %s at farm shutdown: %s", getattr(stop, "__qualname__", stop), exc)
         if self._sync is not None:
             self._sync.close()
-        if self._gateway is not None:
+        self._held.close()
+        if not self._owns_farm:  # a shared farm: give back what we hold (an owned one goes entirely)
             try:
-                ray.get(self._gateway.stop.remote(), timeout=30)
-            except ray.exceptions.RayError as exc:
-                log.warning("gateway shutdown: %s", exc)
-            ray.kill(self._gateway)
-            self._gateway = None
+                ray.get(self._give_up_everything(), timeout=_RELEASE_AT_EXIT_S)
+            except (ray.exceptions.RayError, TimeoutError) as exc:
+                log.warning("releasing this handle's leases at shutdown: %s (they expire on their own)", exc)
         if self._owns_farm:
             try:
                 ray.get(self._scheduler.shutdown.remote(), timeout=120)
@@ -272,35 +302,74 @@ class Farm:
         for scenario in scenarios:
             batch.append(scenario)
             if len(batch) >= _ADD_BATCH:
-                known = ray.get(self._scheduler.add_scenarios.remote(batch))
+                known = self._get(self._scheduler.add_scenarios.remote(batch))
                 batch = []
         if batch or not known:
-            known = ray.get(self._scheduler.add_scenarios.remote(batch))
+            known = self._get(self._scheduler.add_scenarios.remote(batch))
         return known
 
     def scenario_names(self) -> list[str]:
-        return ray.get(self._scheduler.scenario_names.remote())
+        return self._get(self._scheduler.scenario_names.remote())
 
     # ---- async API ------------------------------------------------------------------------
 
-    def lease(self, scenario: str, timeout_s: float | None = None) -> LeaseRequest[Episode]:
-        """A lease on a clean slot of `scenario`: `await` it, or use it as an async context manager."""
+    def lease(self, scenario: str, timeout_s: float | None = None, keepalive: bool = True) -> LeaseRequest[Episode]:
+        """A lease on a clean slot of `scenario`: `await` it, or use it as an async context manager.
+
+        Waits up to `timeout_s` (default `farm.lease_timeout_s`) for a free slot, then raises
+        `LeaseTimeout`; an unknown name raises `UnknownScenario`, a scenario that cannot start
+        `ScenarioUnavailable`. Cancelling the awaiting task withdraws the request. `keepalive`:
+        renew the lease in the background while this process lives (False: the caller renews,
+        as the gateway does for its remote clients).
+        """
 
         async def get() -> Episode:
-            return Episode(self, await self._scheduler.lease.remote(scenario, timeout_s))
+            request_id = uuid.uuid4().hex
+            ref = self._scheduler.lease.remote(scenario, timeout_s, request_id)
+            self._pending[request_id] = ref
+            try:
+                grant = await ref
+            except asyncio.CancelledError:  # the caller gave up: nobody may hold what comes of it
+                self._withdraw(request_id)
+                raise
+            except ray.exceptions.RayError as exc:
+                raise _farm_error(exc) from None
+            finally:
+                self._pending.pop(request_id, None)
+            return Episode(self, grant, keepalive)
 
         return LeaseRequest(get)
 
+    async def renew(self, episodes: Iterable[Episode]) -> list[str]:
+        """Renew many leases with one call per worker; returns the ids of those no longer held."""
+        calls = self._renewal_calls([Held(e.lease_id, e._token, e.lease_ttl_s, e.keepalive, e._route) for e in episodes])
+        lost: list[str] = []
+        for group, ref in calls:
+            try:
+                lost += await ref
+            except ray.exceptions.RayError:  # the worker is gone, and its leases with it
+                lost += [h.lease_id for h in group]
+        return lost
+
+    async def release_all(self) -> int:
+        """Withdraw this handle's waiting lease requests and release every lease it holds (a
+        holder that stops: an evaluator's runner, a gateway); returns how many were released."""
+        refs = self._give_up_everything()
+        await asyncio.gather(*refs, return_exceptions=True)
+        return len(refs)
+
     async def prewarm(self, scenarios: Iterable[str], per_scenario: int = 1) -> int:
-        return await self._scheduler.prewarm.remote(list(scenarios), per_scenario)
+        return await self._await(self._scheduler.prewarm.remote(list(scenarios), per_scenario))
 
     async def stats(self) -> dict[str, Any]:
-        return await self._scheduler.stats.remote()
+        return await self._await(self._scheduler.stats.remote())
 
     @property
     def sync(self) -> SyncFarm:
         """The same API for synchronous code."""
         if self._sync is None:
+            from awm_ray.farm.sync import SyncFarm
+
             self._sync = SyncFarm(self)
         return self._sync
 
@@ -310,56 +379,76 @@ class Farm:
     def __exit__(self, *exc: object) -> None:
         self.shutdown()
 
+    # ---- internals ------------------------------------------------------------------------
 
-class SyncEpisode:
-    def __init__(self, runner: SyncFarm, episode: Episode):
-        self._runner, self.episode = runner, episode
-        self.tools, self.scenario, self.lease_id = episode.tools, episode.scenario, episode.lease_id
+    def _withdraw(self, request_id: str) -> Any:
+        """Tell the scheduler a lease request was given up (submitted at once: no await needed)."""
+        try:
+            return self._scheduler.withdraw.remote(request_id)
+        except Exception as exc:  # Ray is going down: the grant, if any, expires on its own
+            log.debug("withdrawing lease request %s: %s", request_id, exc)
+            return None
 
-    def call(self, tool: str, arguments: str | dict | None = None) -> CallResult:
-        return self._runner.run(self.episode.call(tool, arguments))
+    def _give_up_everything(self) -> list[Any]:
+        refs = [self._withdraw(request_id) for request_id in list(self._pending)]
+        for held in self._held.take_all():
+            refs.append(self._scheduler.release.remote(held.lease_id, held.token))
+        return [ref for ref in refs if ref is not None]
 
-    def renew(self) -> None:
-        self._runner.run(self.episode.renew())
+    def _renewal_calls(self, batch: list[Held]) -> list[tuple[list[Held], Any]]:
+        """One `renew_leases` call per worker, submitted now: `[(its leases, its ref)]`."""
+        by_worker: dict[str, list[Held]] = {}
+        for held in batch:
+            by_worker.setdefault(held.route[1], []).append(held)
+        return [(group, group[0].route[0].renew_leases.remote([(h.lease_id, h.token) for h in group], group[0].route[2]))
+                for group in by_worker.values()]  # fmt: skip
 
-    def release(self) -> None:
-        self._runner.run(self.episode.release())
+    def _renew_round(self, batch: list[Held]) -> list[str]:
+        """The keepalive thread's round (blocking): the ids of leases no longer held."""
+        calls = self._renewal_calls(batch)
+        timeout = max(1.0, min(h.ttl_s for h in batch) / 3) if batch else 1.0
+        ray.wait([ref for _, ref in calls], num_returns=len(calls), timeout=timeout)
+        lost: list[str] = []
+        for group, ref in calls:
+            try:
+                lost += ray.get(ref, timeout=0)
+            except ray.exceptions.GetTimeoutError:  # a slow worker: try again next round
+                continue
+            except ray.exceptions.RayError:  # the worker is gone, and its leases with it
+                lost += [h.lease_id for h in group]
+        return lost
 
-    def __enter__(self) -> SyncEpisode:
-        return self
+    def _get(self, ref: Any, timeout: float | None = None) -> Any:
+        try:
+            return ray.get(ref, timeout=timeout)
+        except ray.exceptions.RayError as exc:
+            raise _farm_error(exc) from None
 
-    def __exit__(self, *exc: object) -> None:
-        self.release()
+    async def _await(self, ref: Any) -> Any:
+        try:
+            return await ref
+        except ray.exceptions.RayError as exc:
+            raise _farm_error(exc) from None
 
 
-class SyncFarm:
-    """Runs the async API on a private event loop thread."""
+def _farm_error(exc: ray.exceptions.RayError) -> BaseException:
+    """A scheduler call's failure as the caller should see it: the farm's own error unwrapped; a
+    scheduler that is gone as a `FarmError` saying so; anything else (a bug) unchanged."""
+    inner = plain(exc)
+    if inner is not exc:
+        return inner
+    if isinstance(exc, (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError)):
+        return FarmError(f"the farm is not running: its scheduler is gone ({type(exc).__name__})")
+    return exc
 
-    def __init__(self, farm: Farm):
-        self._farm = farm
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="awm-ray-sync", daemon=True)
-        self._thread.start()
 
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
-
-    def lease(self, scenario: str, timeout_s: float | None = None) -> SyncEpisode:
-        return SyncEpisode(self, self.run(self._lease(scenario, timeout_s)))
-
-    async def _lease(self, scenario: str, timeout_s: float | None) -> Episode:
-        return await self._farm.lease(scenario, timeout_s)
-
-    def prewarm(self, scenarios: Iterable[str], per_scenario: int = 1) -> int:
-        return self.run(self._farm.prewarm(scenarios, per_scenario))
-
-    def stats(self) -> dict[str, Any]:
-        return self.run(self._farm.stats())
-
-    def close(self) -> None:
-        if self._loop.is_running():
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(5)
+def _shutdown_at_exit(ref: weakref.ref[Farm]) -> None:
+    farm = ref()
+    if farm is not None and not farm._closed and ray.is_initialized():
+        try:
+            farm.shutdown()
+        except Exception as exc:  # exit must go on
+            log.warning("farm shutdown at exit: %s", exc)
 
 
 def _as_config(config: Config | FarmConfig | None) -> Config:

@@ -20,14 +20,13 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from awm_ray.farm.errors import FarmError, LeaseLost
+from awm_ray.farm.errors import FarmError, LeaseLost, from_kind
 from awm_ray.hosting import CallResult
 
 log = logging.getLogger(__name__)
 _HEADER = struct.Struct(">I")
 MAX_FRAME = 256 * 1024 * 1024  # arguments and responses of many MB pass; a runaway frame does not
 _MAX_UNIX_PATH = 100  # sun_path holds 108 bytes on Linux, 104 on macOS
-_ERRORS: dict[str, type[FarmError]] = {"LeaseLost": LeaseLost, "FarmError": FarmError}
 
 CallHandler = Callable[[str, str, str, Any, str | None], Awaitable[CallResult]]
 
@@ -106,15 +105,14 @@ class CallSocket:
             lease_id, token, tool = request["lease_id"], request["token"], request["tool"]
             arguments, incarnation = request.get("arguments"), request.get("incarnation")
         except (KeyError, TypeError, AttributeError) as exc:  # not the handler's errors: only the request's
-            return {"error": {"type": "FarmError", "message": f"malformed call request: {exc!r}"}}
+            return {"error": {"kind": FarmError.kind, "message": f"malformed call request: {exc!r}"}}
         try:
             result = await self._handler(lease_id, token, tool, arguments, incarnation)
         except FarmError as exc:
-            kind = "LeaseLost" if isinstance(exc, LeaseLost) else "FarmError"
-            return {"error": {"type": kind, "message": str(exc)}}
+            return {"error": {"kind": exc.kind, "message": str(exc)}}
         except Exception as exc:
             log.exception("call socket: a call failed")
-            return {"error": {"type": "FarmError", "message": f"the worker failed the call: {type(exc).__name__}: {exc}"}}
+            return {"error": {"kind": FarmError.kind, "message": f"the worker failed the call: {type(exc).__name__}: {exc}"}}
         return {"result": _result_body(result)}
 
 
@@ -155,7 +153,7 @@ class CallConnection:
                 self.close()
                 raise LeaseLost(f"lease {request['lease_id']}: its worker went away mid-call ({type(exc).__name__})") from None
         if "error" in answer:
-            raise _ERRORS.get(answer["error"]["type"], FarmError)(answer["error"]["message"])
+            raise from_kind(answer["error"]["kind"], answer["error"]["message"])
         return CallResult(**answer["result"])
 
     def close(self) -> None:

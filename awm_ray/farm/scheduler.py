@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import os
 import secrets
 import shutil
 import tempfile
@@ -25,13 +26,14 @@ import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from awm_ray.config import FarmConfig, HostingConfig
-from awm_ray.farm.errors import LeaseTimeout, StaleWorker, UnknownScenario
+from awm_ray.farm.errors import LeaseTimeout, StaleWorker, UnknownScenario, plain, quoted
 from awm_ray.farm.metrics import SchedulerMetrics
 from awm_ray.farm.worker import FarmWorker
 from awm_ray.hosting.pool import PoolFull
 from awm_ray.scenario import Scenario
 
 log = logging.getLogger(__name__)
+_REQUEST_MEMORY = 10_000  # granted / withdrawn lease request ids remembered for a late withdraw / lease
 
 # Approximate resident memory of one slot, for sizing slots_per_worker from node memory.
 SLOT_MB = {"subprocess": 70, "inprocess": 8}
@@ -91,6 +93,9 @@ class FarmScheduler:
         self._tools: dict[str, list[dict]] = {}
         self._background: set[asyncio.Task] = set()
         self._waiters: collections.deque[asyncio.Future] = collections.deque()
+        self._requests: dict[str, asyncio.Task] = {}  # request id -> the lease call serving it
+        self._granted_to: collections.OrderedDict[str, str] = collections.OrderedDict()  # request id -> lease id
+        self._withdrawn: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._next_worker = 0
         self._sweeper: asyncio.Task | None = None
         self._closed = False
@@ -138,12 +143,56 @@ class FarmScheduler:
 
     # ---- leases ---------------------------------------------------------------------------
 
-    async def lease(self, scenario: str, timeout_s: float | None = None) -> dict[str, Any]:
-        """Grant a lease on a clean slot of `scenario`, waiting up to `timeout_s` for room."""
+    async def lease(self, scenario: str, timeout_s: float | None = None, request_id: str | None = None) -> dict[str, Any]:
+        """Grant a lease on a clean slot of `scenario`, waiting up to `timeout_s` for room.
+
+        `request_id` (the caller's): `withdraw(request_id)` cancels the request while it waits, or
+        releases the lease if it was granted meanwhile (the caller gave up: nobody holds it).
+        """
+        if request_id is None:
+            return await self._lease(scenario, timeout_s)
+        if request_id in self._withdrawn:
+            raise LeaseTimeout("the lease request was withdrawn by its caller")
+        task = asyncio.current_task()
+        assert task is not None
+        self._requests[request_id] = task
+        try:
+            grant = await self._lease(scenario, timeout_s)
+        finally:
+            self._requests.pop(request_id, None)
+        if request_id in self._withdrawn:  # withdrawn as it was granted (a cancel can be lost in wait_for)
+            await self.release(grant["lease_id"], grant["token"])
+            raise LeaseTimeout("the lease request was withdrawn by its caller")
+        self._remember(self._granted_to, request_id, grant["lease_id"])
+        return grant
+
+    async def withdraw(self, request_id: str) -> str:
+        """The caller of `lease(..., request_id)` gave up (cancelled, timed out, disconnected):
+        cancel the request if it still waits, release its lease if it was granted. Returns what
+        was done: "cancelled", "released" or "noted" (the request has not arrived yet: it will be refused)."""
+        self._remember(self._withdrawn, request_id, None)
+        task = self._requests.pop(request_id, None)
+        if task is not None:
+            task.cancel()
+            return "cancelled"
+        lease_id = self._granted_to.pop(request_id, None)
+        lease = self._leases.get(lease_id) if lease_id else None
+        if lease is not None:
+            await self.release(lease.lease_id, lease.token)
+            return "released"
+        return "noted"
+
+    @staticmethod
+    def _remember(memory: collections.OrderedDict, key: str, value: Any) -> None:
+        memory[key] = value
+        while len(memory) > _REQUEST_MEMORY:
+            memory.popitem(last=False)
+
+    async def _lease(self, scenario: str, timeout_s: float | None) -> dict[str, Any]:
         started = time.perf_counter()
         ref = self._catalog.get(scenario)
         if ref is None:
-            raise UnknownScenario(f"the farm has no scenario named {scenario!r} ({len(self._catalog)} known)")
+            raise UnknownScenario(f"the farm has no scenario named {quoted(scenario)} ({len(self._catalog)} known)")
         timeout = self.farm.lease_timeout_s if timeout_s is None else timeout_s
         deadline = time.monotonic() + timeout
         my_turn = False
@@ -175,8 +224,12 @@ class FarmScheduler:
                     self._forget(lease)
                     self._worker_lost(worker, "it restarted")
                     continue
-                except (ray.exceptions.RayTaskError, asyncio.CancelledError):  # the worker's answer, e.g. ScenarioUnavailable
+                except ray.exceptions.RayTaskError as exc:  # the worker's answer, e.g. ScenarioUnavailable
                     self._forget(lease)
+                    raise plain(exc) from None
+                except asyncio.CancelledError:  # withdrawn: the worker may still bind a slot to it
+                    self._forget(lease)
+                    self._spawn(self._release_on_worker(lease))
                     raise
                 except ray.exceptions.RayError as exc:  # died, unavailable, or unschedulable (its node left)
                     self._forget(lease)
@@ -199,6 +252,7 @@ class FarmScheduler:
                 "node_id": worker.node_id,
                 "call_socket": worker.call_socket,
                 "tools": tools,
+                "lease_ttl_s": self.farm.lease_ttl_s,
             }
 
     async def _confirm(self, lease: _Lease, worker: _Worker, acquire: Any) -> None:
@@ -257,7 +311,7 @@ class FarmScheduler:
         for name in names:
             ref = self._catalog.get(name)
             if ref is None:
-                raise UnknownScenario(f"the farm has no scenario named {name!r}")
+                raise UnknownScenario(f"the farm has no scenario named {quoted(name)}")
             for _ in range(per_scenario):
                 candidates = [w for w in self._workers if w.alive and w.size < w.max_slots]
                 if not candidates:
@@ -296,6 +350,7 @@ class FarmScheduler:
                     for w in self._workers if w.worker_id not in answered]  # fmt: skip
         return {
             "farm_id": self.farm_id,
+            "pid": os.getpid(),
             "backend": self.hosting.backend,
             "scenarios": len(self._catalog),
             "workers": workers,

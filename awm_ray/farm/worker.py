@@ -22,7 +22,7 @@ from typing import Any
 import ray
 
 from awm_ray.config import HostingConfig, VerificationConfig
-from awm_ray.farm.errors import FarmError, LeaseLost, ScenarioUnavailable, StaleWorker
+from awm_ray.farm.errors import LeaseLost, ScenarioUnavailable, StaleWorker, WrongToken
 from awm_ray.farm.local_calls import CallSocket
 from awm_ray.farm.metrics import WorkerMetrics
 from awm_ray.hosting import BackendError, CallResult, Slot, make_backend
@@ -189,6 +189,22 @@ class FarmWorker:
     async def renew(self, lease_id: str, token: str, incarnation: str | None = None) -> None:
         (await self._bound(lease_id, token, incarnation)).last_call = time.monotonic()
 
+    async def renew_leases(self, leases: list[tuple[str, str]], incarnation: str | None = None) -> list[str]:
+        """Renew many leases at once (a holder's keepalive round): `[(lease_id, token), ...]`.
+        Returns the ids this worker does not hold under that token (ended, or never here); a
+        lease whose binding is still on its way counts as held."""
+        if incarnation is not None and incarnation != self.incarnation:
+            return [lease_id for lease_id, _ in leases]
+        now = time.monotonic()
+        lost = []
+        for lease_id, token in leases:
+            held = self._leases.get(lease_id)
+            if held is not None and hmac.compare_digest(held.token, token):
+                held.last_call = now
+            elif held is not None or lease_id not in self._bindings:
+                lost.append(lease_id)
+        return lost
+
     async def release(self, lease_id: str, token: str) -> bool:
         held = self._leases.get(lease_id)
         if held is None and lease_id in self._bindings:  # released before its binding landed
@@ -256,7 +272,7 @@ class FarmWorker:
             reason = self._ended.get(lease_id, "this worker does not hold it")
             raise LeaseLost(f"lease {lease_id} is no longer valid: {reason}")
         if not hmac.compare_digest(held.token, token):
-            raise FarmError(f"lease {lease_id}: wrong token")
+            raise WrongToken(f"lease {lease_id}: wrong token")
         return held
 
     async def _await_binding(self, lease_id: str) -> None:
