@@ -112,7 +112,11 @@ class FarmConfig(_Strict):
     worker_num_cpus: float = Field(0.0, ge=0, description="CPUs Ray reserves for each worker actor.")
     worker_max_restarts: int = Field(-1, ge=-1, description="Times Ray restarts a dead worker (-1 = always).")
     lease_ttl_s: float = Field(
-        600.0, gt=0, description="A lease with no call or renewal for this long expires and its slot is reset."
+        600.0,
+        gt=0,
+        description="A lease with no call or renewal for this long expires and its slot is reset. A live holder "
+        "(a Farm or RemoteFarm handle) renews its leases every lease_ttl_s/3 by itself, so this is how long a dead "
+        "holder's leases outlive it.",
     )
     lease_timeout_s: float = Field(
         120.0, gt=0, description="How long a lease request may wait for a free slot before failing."

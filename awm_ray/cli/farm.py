@@ -36,7 +36,7 @@ def up(config: Path | None, prewarm: int, **_: Any) -> int:
     import ray
 
     from awm_ray.farm import Farm
-    from awm_ray.farm.gateway import check_bind
+    from awm_ray.farm.gateway import check_bind, start_gateway
 
     settings = load_command_config(config)
     check_bind(settings.gateway.host, settings.gateway.allow_remote)
@@ -44,7 +44,7 @@ def up(config: Path | None, prewarm: int, **_: Any) -> int:
     farm = Farm.start(settings)
     stop = threading.Event()
     try:
-        url = farm.start_gateway(settings.gateway.host, settings.gateway.port, settings.gateway.allow_remote)
+        url = start_gateway(farm)  # host, port and allow_remote from settings.gateway
         if prewarm:
             farm.sync.prewarm(farm.scenario_names(), prewarm)
         stats = farm.sync.stats()

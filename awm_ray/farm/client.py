@@ -251,13 +251,6 @@ class Farm:
             ) from None
         return cls(scheduler, config, owns_farm=False, owns_ray=owns_ray)
 
-    def start_gateway(self, host: str = "127.0.0.1", port: int = 8765, allow_remote: bool = False) -> str:
-        """Deprecated, kept until the CLI calls `awm_ray.farm.gateway.start_gateway(farm, ...)`
-        (the gateway depends on this client, never the other way round)."""
-        import importlib
-
-        return importlib.import_module("awm_ray.farm.gateway").start_gateway(self, host, port, allow_remote)
-
     def on_shutdown(self, stop: Callable[[], None]) -> None:
         """Run `stop()` first thing in `shutdown()` (what serves this farm, e.g. its gateway)."""
         self._on_shutdown.append(stop)

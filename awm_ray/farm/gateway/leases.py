@@ -67,6 +67,7 @@ class LeaseTable:
         self._episodes: dict[str, Episode] = {}
         self._seen: dict[str, float] = {}
         self._on_end: list[Callable[[str], Awaitable[None] | None]] = []
+        self._grant_fields: list[Callable[[Episode], dict[str, Any]]] = []
 
     def __len__(self) -> int:
         return len(self._episodes)
@@ -74,8 +75,24 @@ class LeaseTable:
     def on_end(self, callback: Callable[[str], Awaitable[None] | None]) -> None:
         self._on_end.append(callback)
 
-    async def lease(self, scenario: str, timeout_s: float | None) -> Episode:
-        episode = await self.farm.lease(scenario, timeout_s, keepalive=False)  # the client renews
+    def add_grant_fields(self, fields: Callable[[Episode], dict[str, Any]]) -> None:
+        """`fields(episode)` adds keys to the answer of `POST /v1/leases` (e.g. an `mcp_url`)."""
+        self._grant_fields.append(fields)
+
+    def grant(self, episode: Episode) -> dict[str, Any]:
+        """What a lease's holder is told: id, token, tools, ttl, and the extensions' fields."""
+        body = {"lease_id": episode.lease_id, "token": episode._token, "scenario": episode.scenario,
+                "worker_id": episode.worker_id, "node_id": episode.node_id, "tools": episode.tools,
+                "lease_ttl_s": episode.lease_ttl_s}  # fmt: skip
+        for fields in self._grant_fields:
+            body.update(fields(episode))
+        return body
+
+    async def lease(self, scenario: str, timeout_s: float | None, keepalive: bool = False) -> Episode:
+        """Lease for a remote client, which renews it (`keepalive=False`), or for a holder inside
+        this process that ends it itself (`keepalive=True`: renewed here until `end()`, never
+        ended for silence; e.g. a session whose own idle timeout ends it)."""
+        episode = await self.farm.lease(scenario, timeout_s, keepalive=keepalive)
         self._episodes[episode.lease_id] = episode
         self._seen[episode.lease_id] = time.monotonic()
         return episode
@@ -142,7 +159,7 @@ class LeaseTable:
             await asyncio.sleep(max(0.5, min(30.0, ttl / 2)))
             now = time.monotonic()
             for lease_id, episode in list(self._episodes.items()):
-                if now - self._seen.get(lease_id, now) > episode.lease_ttl_s:
+                if not episode.keepalive and now - self._seen.get(lease_id, now) > episode.lease_ttl_s:
                     await self.end(lease_id)
 
     async def close(self) -> None:
@@ -195,15 +212,7 @@ def lease_routes(table: LeaseTable) -> APIRouter:
                 await table.end(episode.lease_id)
             log.info("a client left while its lease request for %s waited: withdrawn", quoted(body.scenario))
             return Response(status_code=CLIENT_GONE)
-        return {
-            "lease_id": episode.lease_id,
-            "token": episode._token,
-            "scenario": episode.scenario,
-            "worker_id": episode.worker_id,
-            "node_id": episode.node_id,
-            "tools": episode.tools,
-            "lease_ttl_s": episode.lease_ttl_s,
-        }
+        return table.grant(episode)
 
     @router.post("/renew")
     async def renew_many(body: RenewBody) -> dict[str, Any]:
