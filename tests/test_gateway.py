@@ -232,7 +232,7 @@ def test_a_client_that_gives_up_while_queued_leaves_nothing_held(gateway):
     try:
         line = proc.stdout.readline()
         assert json.loads(line) == {"raw": "ReadTimeout", "remote": "TimeoutError"}, proc.stderr.read()[-3000:] if not line else line
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 10
         while stats(farm)["queue_depth"] and time.monotonic() < deadline:
             time.sleep(0.1)
         assert stats(farm)["queue_depth"] == 0  # withdrawn when they gave up, not at their 60 s timeout
@@ -242,7 +242,9 @@ def test_a_client_that_gives_up_while_queued_leaves_nothing_held(gateway):
                 await ep.release()
 
         asyncio.run(release())
-        time.sleep(1.0)
+        deadline = time.monotonic() + 10
+        while stats(farm)["leases_active"] and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert stats(farm)["leases_active"] == 0  # no grant went to nobody
         assert proc.poll() is None
     finally:
@@ -280,10 +282,10 @@ def test_a_remote_holder_keeps_its_lease_while_alive_and_loses_it_killed(gateway
         victim.kill()
         victim.wait()
         killed_at = time.monotonic()
-        while stats(farm)["leases_active"] != 1 and time.monotonic() - killed_at < TTL + 5:
+        while stats(farm)["leases_active"] != 1 and time.monotonic() - killed_at < TTL + 10:
             time.sleep(0.1)
         gone_after = time.monotonic() - killed_at
-        assert stats(farm)["leases_active"] == 1 and TTL - 0.5 <= gone_after <= TTL + 5, gone_after
+        assert stats(farm)["leases_active"] == 1 and TTL - 0.5 <= gone_after <= TTL + 10, gone_after
         deadline = time.monotonic() + 2 * TTL
         while httpx.get(f"{url}/v1/health", trust_env=False).json()["leases_held_here"] != 1:
             assert time.monotonic() < deadline  # the gateway forgets the expired lease too

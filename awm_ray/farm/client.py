@@ -399,7 +399,7 @@ class Farm:
     def _renew_round(self, batch: list[Held]) -> list[str]:
         """The keepalive thread's round (blocking): the ids of leases no longer held."""
         calls = self._renewal_calls(batch)
-        timeout = max(1.0, min(h.ttl_s for h in batch) / 3) if batch else 1.0
+        timeout = min(30.0, max(1.0, min(h.ttl_s for h in batch) / 3)) if batch else 1.0
         ray.wait([ref for _, ref in calls], num_returns=len(calls), timeout=timeout)
         lost: list[str] = []
         for group, ref in calls:

@@ -22,7 +22,7 @@ from typing import Any
 import ray
 
 from awm_ray.config import HostingConfig, VerificationConfig
-from awm_ray.farm.errors import LeaseLost, ScenarioUnavailable, StaleWorker, WrongToken
+from awm_ray.farm.errors import FarmError, LeaseLost, ScenarioUnavailable, StaleWorker, WrongToken
 from awm_ray.farm.local_calls import CallSocket
 from awm_ray.farm.metrics import WorkerMetrics
 from awm_ray.hosting import BackendError, CallResult, Slot, make_backend
