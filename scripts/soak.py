@@ -26,14 +26,12 @@ import json
 import logging
 import math
 import os
-import platform
 import queue
 import random
 import shlex
 import signal
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -46,6 +44,8 @@ from awm_ray.config import load_config
 from awm_ray.evaluate import EvalSettings, plan, run_episode
 from awm_ray.farm import Farm
 from awm_ray.loading import load_scenarios
+from awm_ray.machine import farm_dirs, listening_ports, machine_facts
+from awm_ray.percentiles import percentiles
 from awm_ray.policy import next_message
 
 log = logging.getLogger("soak")
@@ -233,11 +233,9 @@ class Chaos:
 # ---- measurements --------------------------------------------------------------------------
 
 
-def pct(values: list[float]) -> dict[str, float | None]:
-    if not values:
-        return {"p50": None, "p99": None}
-    ordered = sorted(values)
-    return {"p50": round(statistics.median(ordered), 3), "p99": round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))], 3)}
+def pct(values: list[float]) -> dict[str, float | int | None]:
+    """`{"p50", "p99", "n"}` of `values` (ms)."""
+    return percentiles(values, (50, 99))
 
 
 def farm_rss_mb(stats: dict[str, Any]) -> float:
@@ -325,16 +323,6 @@ class Sampler:
         return {"total": total["resets"], "verified": total["resets_verified"], "quarantined": total["quarantined"]}
 
 
-def listening_ports(pids: list[int]) -> set[int]:
-    ports = set()
-    for pid in pids:
-        try:
-            ports |= {c.laddr.port for c in psutil.Process(pid).net_connections("tcp") if c.status == psutil.CONN_LISTEN}
-        except psutil.Error:
-            continue
-    return ports
-
-
 def leftovers(root: str, ports_before: set[int], dirs_before: set[Path], settle_s: float = 20.0) -> dict[str, Any]:
     """What the farm left behind after shutdown: processes we started (Ray's included) or that run
     from the farm's directory, their listening ports and ours, and files (waits for stragglers)."""
@@ -354,14 +342,10 @@ def leftovers(root: str, ports_before: set[int], dirs_before: set[Path], settle_
                 continue
         ports = sorted(listening_ports([me.pid, *found]) - ports_before)
         files = [str(p) for p in Path(root).rglob("*")] if Path(root).exists() else []
-        new_dirs = sorted(str(d) for d in _farm_dirs() - dirs_before if d.exists())
+        new_dirs = sorted(str(d) for d in farm_dirs() - dirs_before if d.exists())
         if (not processes and not ports and not files and not new_dirs) or time.monotonic() > deadline:
             return {"processes": processes, "ports": ports, "temp_files": files + new_dirs}
         time.sleep(0.5)
-
-
-def _farm_dirs() -> set[Path]:
-    return set(Path(tempfile.gettempdir()).glob("awm-ray-*"))
 
 
 # ---- the run -------------------------------------------------------------------------------
@@ -496,7 +480,7 @@ def run_soak_thread(args: argparse.Namespace, farm: Farm, chaos: Chaos | None, r
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    ports_before, dirs_before = listening_ports([os.getpid()]), _farm_dirs()
+    ports_before, dirs_before = listening_ports([os.getpid()]), farm_dirs()
     cluster = start_ray(args.nodes)
     scenarios = list(load_scenarios(args.dataset, max_scenarios=args.max_scenarios))
     records = episode_records(scenarios, args.episodes, args.seed, args.tasks_per_scenario)
@@ -541,8 +525,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         "workers_per_node": workers_per_node, "slots_per_worker": slots,
                         "scenarios": [s.name for s in scenarios]}  # fmt: skip
     report["command"] = "python scripts/soak.py " + shlex.join(sys.argv[1:])
-    report["machine"] = {"cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-                         "python": platform.python_version(), "ray": ray.__version__}  # fmt: skip
+    report["machine"] = machine_facts()
     return report
 
 

@@ -6,12 +6,12 @@ import json
 import os
 from pathlib import Path
 
-import psutil
 import pytest
+
+from awm_ray.machine import listening_ports, serve_processes
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO.parent / "shared" / "awm_samples"
-SERVE_MARK = "_serve.py"
 
 
 def sample_rows() -> dict[str, dict]:
@@ -48,31 +48,12 @@ def awm_rows(samples_dir: Path) -> dict[str, dict]:
     return sample_rows()
 
 
-def our_servers() -> list[psutil.Process]:
-    """Scenario server processes started by this test process (directly or not)."""
-    found = []
-    for proc in psutil.Process(os.getpid()).children(recursive=True):
-        try:
-            if any(SERVE_MARK in part for part in proc.cmdline()):
-                found.append(proc)
-        except psutil.Error:
-            continue
-    return found
-
-
-def listening_ports(pid: int) -> set[int]:
-    try:
-        return {c.laddr.port for c in psutil.Process(pid).net_connections("tcp") if c.status == psutil.CONN_LISTEN}
-    except psutil.Error:
-        return set()
-
-
 @pytest.fixture(scope="session", autouse=True)
 def no_leaks_after_suite():
     """After every test: no scenario server of ours alive, no listening socket left in this process."""
-    before = listening_ports(os.getpid())
+    before = listening_ports([os.getpid()])
     yield
-    leftovers = our_servers()
-    ports = listening_ports(os.getpid()) - before
+    leftovers = serve_processes(descendants_of=os.getpid())
+    ports = listening_ports([os.getpid()]) - before
     assert not leftovers, f"scenario servers left running: {[p.pid for p in leftovers]}"
     assert not ports, f"listening ports left open by the suite: {sorted(ports)}"

@@ -30,6 +30,7 @@ from awm_ray.farm.errors import LeaseTimeout, StaleWorker, UnknownScenario, plai
 from awm_ray.farm.metrics import SchedulerMetrics
 from awm_ray.farm.worker import FarmWorker
 from awm_ray.hosting.pool import PoolFull
+from awm_ray.percentiles import percentiles
 from awm_ray.scenario import Scenario
 
 log = logging.getLogger(__name__)
@@ -361,8 +362,8 @@ class FarmScheduler:
             "leases_granted": self.granted,
             "leases_lost": self.lost + totals.get("leases_lost", 0),
             "lease_timeouts": self.timeouts,
-            "lease_ms": _percentiles(self.lease_ms),
-            "reset_ms": _percentiles(reset_ms),
+            "lease_ms": percentiles(self.lease_ms),
+            "reset_ms": percentiles(reset_ms),
             "totals": dict(totals),
             "root": self.root,
         }
@@ -558,14 +559,3 @@ def _worker_class() -> Any:
     if _WORKER_CLASS is None:
         _WORKER_CLASS = ray.remote(FarmWorker)
     return _WORKER_CLASS
-
-
-def _percentiles(values: Any) -> dict[str, float | None]:
-    data = sorted(values)
-    if not data:
-        return {"p50": None, "p95": None, "n": 0}
-
-    def at(q: float) -> float:
-        return round(data[min(len(data) - 1, int(q * len(data)))], 3)
-
-    return {"p50": at(0.5), "p95": at(0.95), "n": len(data)}
