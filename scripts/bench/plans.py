@@ -26,18 +26,18 @@ class Plan:
     notes: list[str] = field(default_factory=list)
 
 
-PLANS = {
-    "quick": Plan("quick", reset_reps=25, spawn_reps=3, lease_reps=40, call_reps=60,
-                  farm_episodes={1: 40, 8: 160, 64: 640}, baseline_episodes={1: 4, 8: 16}, episode_rounds=1,
-                  subprocess_max_concurrency=8, n_all=200, profile_reps=150, serial_prewarm_n=0),
-    "default": Plan("default", reset_reps=60, spawn_reps=5, lease_reps=75, call_reps=125,
-                    farm_episodes={1: 60, 8: 240, 64: 768}, baseline_episodes={1: 6, 8: 24}, episode_rounds=1,
-                    subprocess_max_concurrency=64, n_all=1000, profile_reps=160, serial_prewarm_n=16),
-    "full": Plan("full", reset_reps=150, spawn_reps=10, lease_reps=200, call_reps=300,
-                 farm_episodes={1: 120, 8: 480, 64: 1920}, baseline_episodes={1: 10, 8: 40}, episode_rounds=2,
-                 subprocess_max_concurrency=64, n_all=1000, profile_reps=600, serial_prewarm_n=48),
-    # a seconds-long sanity run of every code path (numbers meaningless)
-    "smoke": Plan("smoke", reset_reps=3, spawn_reps=1, lease_reps=4, call_reps=6,
-                  farm_episodes={1: 4, 8: 16, 64: 64}, baseline_episodes={1: 1, 8: 8}, episode_rounds=1,
-                  subprocess_max_concurrency=8, n_all=12, profile_reps=20, serial_prewarm_n=4),
+# one row per size, in the order of Plan's fields; episodes are given per concurrency (farm: 1, 8, 64; spawn: 1, 8)
+#          reset spawn lease call  farm episodes      spawn episodes  rounds  subprocess  n_all  profile  serial
+#          reps  reps  reps  reps  at c=1, 8, 64      at c=1, 8               max c                      prewarm
+_SIZES = {
+    "quick":   (25,   3,   40,   60, (40, 160, 640),    (4, 16),        1,      8,          200,   150,     0),
+    "default": (60,   5,   75,  125, (60, 240, 768),    (6, 24),        1,      64,         1000,  160,     16),
+    "full":    (150,  10,  200, 300, (120, 480, 1920),  (10, 40),       2,      64,         1000,  600,     48),
+    "smoke":   (3,    1,   4,   6,   (4, 16, 64),       (1, 8),         1,      8,          12,    20,      4),
 }  # fmt: skip
+"""`smoke` is a seconds-long sanity run of every code path (its numbers mean nothing)."""
+
+PLANS = {
+    mode: Plan(mode, *row[:4], dict(zip((1, 8, 64), row[4])), dict(zip((1, 8), row[5])), *row[6:])
+    for mode, row in _SIZES.items()
+}
