@@ -66,6 +66,10 @@ def test_verify_before_release_sees_what_the_episode_did(farm):
             done = await ep.verify(0, "Added them.")
             assert done.result == "complete" and done.complete and done.ms > 0
             assert (await ep.verify(1)).result == "others"  # another task, still undone
+            assert ep._local is not None  # the worker is on this node: that went over its socket
+            local, ep._local = ep._local, None
+            assert (await ep.verify(0, "Added them.")).result == "complete"  # and through Ray, the same
+            ep._local = local
             sql = await ep.verify(0, mode="sql")
             assert sql.error == "missing"  # the bundled tasks have code verifiers only
             with pytest.raises(FarmError, match="no task 99"):
@@ -96,3 +100,38 @@ def test_hostile_verifiers_are_recorded_errors_and_the_farm_goes_on(farm):
     workers, after = asyncio.run(main())
     assert workers == after and all(psutil.pid_exists(pid) for pid in after)  # no worker died or restarted
     assert not __import__("os").path.exists("/tmp/awm-farm-verifier-pwned")
+
+
+def test_verify_through_the_gateway(farm):
+    import httpx
+
+    from awm_ray.farm.gateway import start_gateway
+    from awm_ray.farm.remote import RemoteFarm
+
+    url = start_gateway(farm, "127.0.0.1", 0)
+    shop = BUNDLED["bookstore_1"]
+
+    async def main():
+        remote = RemoteFarm(url)
+        try:
+            async with remote.lease("bookstore_1") as ep:
+                assert (await ep.verify(2)).result == "others"
+                for call in shop.task(2).solution.calls:
+                    assert (await ep.call(call.tool, dict(call.arguments))).ok
+                done = await ep.verify(2, "Posted.")
+                assert (done.mode, done.result, done.error, done.task_index) == ("code", "complete", None, 2)
+                with pytest.raises(FarmError, match="no task 42"):
+                    await ep.verify(42)
+                async with httpx.AsyncClient(base_url=url) as http:
+                    wrong = await http.post(f"/v1/leases/{ep.lease_id}/verify", json={"task_index": 0},
+                                            headers={"Authorization": "Bearer nope"})  # fmt: skip
+                    bad = await http.post(f"/v1/leases/{ep.lease_id}/verify", json={"task_index": "zero"},
+                                          headers={"Authorization": f"Bearer {ep._token}"})  # fmt: skip
+                assert wrong.status_code in (401, 403) and bad.status_code in (400, 422)
+                assert "detail" in bad.json()
+            with pytest.raises(LeaseLost):
+                await ep.verify(2)
+        finally:
+            await remote.close()
+
+    asyncio.run(main())

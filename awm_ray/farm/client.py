@@ -110,12 +110,27 @@ class Episode:
         (`error`); `LeaseLost` and `FarmError` (no such task) are raised."""
         if self.released:
             raise LeaseLost(f"lease {self.lease_id} was released")
-        settings = self._farm.config.verification
-        data = await self._on_worker(self._worker.verify.remote(
-            self.lease_id, self._token, task_index, final_answer, mode or settings.mode,
-            settings.model_dump(mode="json", exclude={"judge"}), self._incarnation,
+        config = self._farm.config.verification
+        mode, settings = mode or config.mode, config.model_dump(mode="json", exclude={"judge"})
+        try:
+            return Verification.from_dict(await self._verify(task_index, final_answer, mode, settings))
+        except LeaseLost:
+            self._lost = True
+            raise
+
+    async def _verify(self, task_index: int, final_answer: str | None, mode: str, settings: dict) -> dict[str, Any]:
+        if self._local is not None:  # the worker is on this node: its socket, as for calls
+            request = {"op": "verify", "lease_id": self.lease_id, "token": self._token, "task_index": task_index,
+                       "final_answer": final_answer, "mode": mode, "settings": settings,
+                       "incarnation": self._incarnation}  # fmt: skip
+            try:
+                return await self._local.exchange(request)
+            except SocketUnusable as exc:
+                log.info("lease %s: same-node call socket unusable (%s); verifying through Ray", self.lease_id, exc)
+                self._local = None
+        return await self._on_worker(self._worker.verify.remote(
+            self.lease_id, self._token, task_index, final_answer, mode, settings, self._incarnation,
         ))  # fmt: skip
-        return Verification.from_dict(data)
 
     async def renew(self) -> None:
         """Renew the lease now (the farm handle does it by itself unless `keepalive=False`; each

@@ -53,11 +53,14 @@ def _result_body(result: CallResult) -> dict[str, Any]:
 
 
 class CallSocket:
-    """The worker's side: serves `handler(lease_id, token, tool, arguments, incarnation)`."""
+    """The worker's side: serves `handler(lease_id, token, tool, arguments, incarnation)`, and, for
+    requests with `"op": "verify"`, `verify_handler(lease_id, token, task_index, final_answer, mode,
+    settings, incarnation)` (the worker's `verify`, whose answer is a JSON object)."""
 
-    def __init__(self, path: Path, handler: CallHandler):
+    def __init__(self, path: Path, handler: CallHandler, verify_handler: Callable[..., Awaitable[dict]] | None = None):
         self.path = path
         self._handler = handler
+        self._verify_handler = verify_handler
         self._server: asyncio.AbstractServer | None = None
         self._connections: set[asyncio.StreamWriter] = set()
 
@@ -101,6 +104,8 @@ class CallSocket:
             writer.close()
 
     async def _answer(self, request: Any) -> dict[str, Any]:
+        if isinstance(request, dict) and request.get("op") == "verify" and self._verify_handler is not None:
+            return await self._answer_verify(request)
         try:
             lease_id, token, tool = request["lease_id"], request["token"], request["tool"]
             arguments, incarnation = request.get("arguments"), request.get("incarnation")
@@ -114,6 +119,22 @@ class CallSocket:
             log.exception("call socket: a call failed")
             return {"error": {"kind": FarmError.kind, "message": f"the worker failed the call: {type(exc).__name__}: {exc}"}}
         return {"result": _result_body(result)}
+
+
+    async def _answer_verify(self, request: dict[str, Any]) -> dict[str, Any]:
+        try:
+            args = (request["lease_id"], request["token"], int(request["task_index"]), request.get("final_answer"),
+                    request.get("mode") or "code", request.get("settings"), request.get("incarnation"))  # fmt: skip
+        except (KeyError, TypeError, ValueError) as exc:
+            return {"error": {"kind": FarmError.kind, "message": f"malformed verify request: {exc!r}"}}
+        try:
+            assert self._verify_handler is not None
+            return {"result": await self._verify_handler(*args)}
+        except FarmError as exc:
+            return {"error": {"kind": exc.kind, "message": str(exc)}}
+        except Exception as exc:
+            log.exception("call socket: a verification failed")
+            return {"error": {"kind": FarmError.kind, "message": f"the worker failed the verification: {type(exc).__name__}: {exc}"}}
 
 
 class SocketUnusable(Exception):
@@ -132,6 +153,10 @@ class CallConnection:
     async def call(self, request: dict[str, Any]) -> CallResult:
         """Send one call. Raises `SocketUnusable` if the request may not have reached the worker;
         `LeaseLost` if the worker went away after taking it."""
+        return CallResult(**await self.exchange(request))
+
+    async def exchange(self, request: dict[str, Any]) -> Any:
+        """Send one request (a call, or `"op": "verify"`) and return its `result`; errors as `call`."""
         loop = asyncio.get_running_loop()
         if self._loop is not loop:  # first use, or a different loop (a connection belongs to one)
             self.close()
@@ -154,7 +179,7 @@ class CallConnection:
                 raise LeaseLost(f"lease {request['lease_id']}: its worker went away mid-call ({type(exc).__name__})") from None
         if "error" in answer:
             raise from_kind(answer["error"]["kind"], answer["error"]["message"])
-        return CallResult(**answer["result"])
+        return answer["result"]
 
     def close(self) -> None:
         if self._streams is not None:

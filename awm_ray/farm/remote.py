@@ -29,6 +29,7 @@ import httpx
 from awm_ray.farm.errors import LeaseLost, from_kind
 from awm_ray.farm.holder import Held, HeldLeases, LeaseRequest
 from awm_ray.hosting import CallResult
+from awm_ray.verification import Verification
 
 log = logging.getLogger(__name__)
 RENEW_CHUNK = 5_000  # leases per renewal request (the gateway takes up to 10,000)
@@ -77,6 +78,19 @@ class RemoteEpisode:
         body = response.json()
         body.pop("ok", None)
         return CallResult(**body)
+
+    async def verify(self, task_index: int, final_answer: str | None = None, mode: str | None = None) -> Verification:
+        """`Episode.verify` through the gateway (`POST /v1/leases/{id}/verify`): the task's verifier
+        run on the worker holding the slot, before release."""
+        if self.released:
+            raise LeaseLost(f"lease {self.lease_id} was released")
+        body = {"task_index": task_index, "final_answer": final_answer, "mode": mode}
+        try:
+            response = await self._farm._http.post(f"/v1/leases/{self.lease_id}/verify", json=body, headers=self._auth)
+        except httpx.HTTPError as exc:
+            raise LeaseLost(f"lease {self.lease_id}: the gateway is unreachable ({type(exc).__name__}: {exc})") from None
+        _raise_for(response)
+        return Verification.from_dict(response.json())
 
     async def renew(self) -> None:
         """Renew the lease now (the farm handle does it by itself); `LeaseLost` if it ended."""

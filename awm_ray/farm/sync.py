@@ -17,6 +17,7 @@ from awm_ray.hosting import CallResult
 
 if TYPE_CHECKING:
     from awm_ray.farm.client import Episode, Farm
+    from awm_ray.verification import Verification
 
 T = TypeVar("T")
 _TICK_S = 0.2
@@ -29,6 +30,9 @@ class SyncEpisode:
 
     def call(self, tool: str, arguments: str | dict | None = None) -> CallResult:
         return self._runner.run(self.episode.call(tool, arguments))
+
+    def verify(self, task_index: int, final_answer: str | None = None, mode: str | None = None) -> Verification:
+        return self._runner.run(self.episode.verify(task_index, final_answer, mode))
 
     def renew(self) -> None:
         self._runner.run(self.episode.renew())

@@ -86,7 +86,7 @@ class FarmWorker:
         self._acquiring: set[str] = set()  # leases whose acquire is running here
         self.bind_timeout_s = 120.0  # a granted lease's binding may wait for a reset or a cold start
         self._loop_task: asyncio.Task | None = None
-        self._call_socket = CallSocket(self.root / "calls.sock", self.call)
+        self._call_socket = CallSocket(self.root / "calls.sock", self.call, self.verify)
         self._call_socket_path: str | None = None
         self.metrics = WorkerMetrics(worker_id)
         self._exported: dict[str, int] = {}
@@ -139,6 +139,8 @@ class FarmWorker:
             raise
         finally:
             self._acquiring.discard(lease_id)
+        if scenario.tasks and self._verifiers is None:  # start its sandbox now, not on the first verify()
+            self._verifier_runner(prestart=True)
         self._leases[lease_id] = _Held(slot, token, time.monotonic())
         self._bindings.pop(lease_id, None)
         if not binding.done():
@@ -173,18 +175,31 @@ class FarmWorker:
         """  # fmt: skip
         held = await self._bound(lease_id, token, incarnation)
         held.last_call = time.monotonic()
-        if self._verifiers is None:
-            self._verifiers = VerifierRunner(VerificationConfig())
         slot = held.slot
         config = VerificationConfig.model_validate(settings) if settings else None
         try:
-            v = await self._verifiers.verify_task(
+            v = await self._verifier_runner().verify_task(
                 slot.scenario, task_index, slot.template.path, slot.db_path, final_answer, mode, config
             )
         except (KeyError, ValueError) as exc:
             raise FarmError(f"lease {lease_id}: {exc.args[0] if exc.args else exc}") from None
         held.last_call = time.monotonic()
         return v.to_dict()
+
+    def _verifier_runner(self, prestart: bool = False) -> VerifierRunner:
+        """This worker's verifier runner; `prestart` starts its sandbox in the background."""
+        if self._verifiers is None:
+            self._verifiers = VerifierRunner(VerificationConfig())
+            if prestart:
+                asyncio.ensure_future(self._start_verifiers(self._verifiers))
+        return self._verifiers
+
+    @staticmethod
+    async def _start_verifiers(runner: VerifierRunner) -> None:
+        try:
+            await runner.start()
+        except Exception as exc:  # noqa: BLE001 - verify() starts it again and reports the failure per row
+            log.warning("could not start the verifier sandbox ahead of time: %s", exc)
 
     async def renew(self, lease_id: str, token: str, incarnation: str | None = None) -> None:
         (await self._bound(lease_id, token, incarnation)).last_call = time.monotonic()

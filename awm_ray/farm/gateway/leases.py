@@ -18,7 +18,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import asdict
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, Field
@@ -31,6 +31,7 @@ T = TypeVar("T")
 
 MAX_NAME_CHARS = 512
 MAX_RENEW_BATCH = 10_000
+MAX_ANSWER_CHARS = 1_000_000
 CLIENT_GONE = 499  # nginx's "client closed request": nobody reads it, but logs say what happened
 
 
@@ -44,6 +45,12 @@ class LeaseBody(BaseModel):
 class CallBody(BaseModel):
     tool: str = Field(..., max_length=MAX_NAME_CHARS)
     arguments: str | dict[str, Any] | None = None
+
+
+class VerifyBody(BaseModel):
+    task_index: int = Field(..., ge=0, le=1_000_000, description="The scenario's own task to verify.")
+    final_answer: str | None = Field(None, max_length=MAX_ANSWER_CHARS, description="The agent's final answer.")
+    mode: Literal["code", "sql"] | None = Field(None, description="Verifier mode (default: the farm's verification.mode).")
 
 
 class LeaseKey(BaseModel):
@@ -115,6 +122,16 @@ class LeaseTable:
             await self.end(lease_id)
             raise
         return {**asdict(result), "ok": result.ok}
+
+    async def verify(self, lease_id: str, authorization: str | None, body: VerifyBody) -> dict[str, Any]:
+        """The lease's episode verified (`Episode.verify`), as `Verification.to_dict()`."""
+        episode = self.get(lease_id, authorization)
+        try:
+            verification = await episode.verify(body.task_index, body.final_answer, body.mode)
+        except LeaseLost:
+            await self.end(lease_id)
+            raise
+        return verification.to_dict()
 
     async def renew(self, keys: list[LeaseKey]) -> list[str]:
         """Renew those of `keys` held here under their token (one farm call per worker); returns
@@ -201,7 +218,7 @@ async def _disconnect(request: Request) -> None:
 
 def lease_routes(table: LeaseTable) -> APIRouter:
     """`POST /v1/leases`, `POST /v1/leases/renew`, `POST /v1/leases/{id}/calls`,
-    `POST /v1/leases/{id}/renew`, `DELETE /v1/leases/{id}`."""
+    `POST /v1/leases/{id}/verify`, `POST /v1/leases/{id}/renew`, `DELETE /v1/leases/{id}`."""
     router = APIRouter(prefix="/v1/leases")
 
     @router.post("", status_code=201)
@@ -222,6 +239,10 @@ def lease_routes(table: LeaseTable) -> APIRouter:
     @router.post("/{lease_id}/calls")
     async def call(lease_id: str, body: CallBody, authorization: str | None = Header(None)) -> dict[str, Any]:
         return await table.call(lease_id, authorization, body.tool, body.arguments)
+
+    @router.post("/{lease_id}/verify")
+    async def verify(lease_id: str, body: VerifyBody, authorization: str | None = Header(None)) -> dict[str, Any]:
+        return await table.verify(lease_id, authorization, body)
 
     @router.post("/{lease_id}/renew", status_code=204)
     async def renew(lease_id: str, authorization: str | None = Header(None)) -> None:
