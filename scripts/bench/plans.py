@@ -21,6 +21,9 @@ class Plan:
     n_all: int  # scenarios warm at once in the all_scenarios part
     profile_reps: int  # calls/leases per profiled path (0 = skip the profile section)
     serial_prewarm_n: int  # scenarios for the serial-vs-parallel prewarm comparison (0 = skip)
+    verification_episodes: int = 40  # per round, concurrency and mode (with / without verification)
+    verification_rounds: int = 2  # each round times both modes, in alternating order
+    verification_concurrencies: tuple[int, ...] = (1, 8)
     concurrencies: tuple[int, ...] = (1, 8, 64)
     baseline_concurrencies: tuple[int, ...] = (1, 8)
     notes: list[str] = field(default_factory=list)
@@ -37,7 +40,10 @@ _SIZES = {
 }  # fmt: skip
 """`smoke` is a seconds-long sanity run of every code path (its numbers mean nothing)."""
 
+# verification phase: episodes per round, concurrency and mode; rounds
+_VERIFICATION = {"quick": (40, 2), "default": (80, 2), "full": (160, 3), "smoke": (8, 1)}
+
 PLANS = {
-    mode: Plan(mode, *row[:4], dict(zip((1, 8, 64), row[4])), dict(zip((1, 8), row[5])), *row[6:])
+    mode: Plan(mode, *row[:4], dict(zip((1, 8, 64), row[4])), dict(zip((1, 8), row[5])), *row[6:], *_VERIFICATION[mode])
     for mode, row in _SIZES.items()
 }

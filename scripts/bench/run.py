@@ -20,6 +20,7 @@ from .profiling import bench_profile
 from .reset import bench_reset
 from .spawn import Baseline, bench_spawn
 from .tool_calls import bench_tool_calls
+from .verification import bench_verification
 
 log = logging.getLogger("bench_farm")
 
@@ -74,6 +75,8 @@ async def bench(args: argparse.Namespace, plan: Plan, workdir: Path, result: dic
             extra["tool_calls"] = await bench_tool_calls(runs, names, plans, scenarios, plan, workdir / "direct")
         with phase(timings, "episodes", "phase C3: episodes per second"):
             extra["episodes"] = await bench_episodes(runs, baseline, names, plans, plan, max_concurrency)
+        with phase(timings, "verification", "phase V: own tasks with and without verification before release (inprocess)"):
+            result["verification"] = await bench_verification(runs["inprocess"], scenarios, plan)
         if plan.profile_reps:
             with phase(timings, "profile", "profile: Ray hops, lease path, worker and scheduler cProfile"):
                 try:

@@ -61,6 +61,8 @@ def summarize(result: dict[str, Any], default_backend: str) -> None:
         "rss_mb_per_slot is the RSS delta of the worker processes + their children divided by the added "
         "slots; PSS (shared pages split between processes) is in extra.by_backend.*.pss_mb_per_slot"
     )
+    verification = result.get("verification") or {}
+    result["verify_ms"] = p50p95(verification["verify_ms"]) if verification.get("verify_ms") else None
     allsc = result["all_scenarios"]
     rss_1000 = allsc["rss_mb"] if allsc["n"] == 1000 else allsc["extra"].get("estimate_at_1000", {}).get("rss_mb")
     f64 = d["episodes_per_s"]["farm"].get("64")
@@ -74,6 +76,7 @@ def summarize(result: dict[str, Any], default_backend: str) -> None:
             f64 is not None and b8 is not None and f64 >= 20 * b8
         ),
         "all_scenarios.rss_mb <= 6144 at n=1000": _le(rss_1000, 6144),
+        "verification.added_ms_p50 <= 20": _le(verification.get("added_ms_p50"), 20),
     }
     extra["targets_detail"] = {
         "backend": default_backend,
@@ -132,6 +135,12 @@ def human_summary(result: dict[str, Any]) -> str:
     lines.append(f"  direct keep-alive call ms p50/p95: {fmt(result['tool_call_ms']['direct'])}")
     lines.append(f"  spawn baseline ms p50/p95: {fmt(result['spawn_baseline_ms'])}; "
                  f"episodes/s {result['episodes_per_s']['spawn_baseline']}")  # fmt: skip
+    v = result.get("verification") or {}
+    if v.get("by_concurrency"):
+        eps = ", ".join(f"c={c}: {r['with']['episodes_per_s']} with / {r['without']['episodes_per_s']} without"
+                        for c, r in v["by_concurrency"].items())  # fmt: skip
+        lines.append(f"  verify ms p50/p95: {fmt(v['verify_ms'])} (verifier itself {fmt(v['verifier_ms'])}); "
+                     f"episode p50 +{v['added_ms_p50']} ms; episodes/s {eps}")  # fmt: skip
     a = result["all_scenarios"]
     lines.append(f"  all scenarios: n={a['n']} warm in {a['warm_s']} s, RSS {a['rss_mb']} MB ({a['backend']})")
     for k, v in result["targets"].items():
