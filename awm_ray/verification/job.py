@@ -75,21 +75,24 @@ def run(
 
 
 def _arguments(function: Any, initial: str, final: str, answer: str | None) -> tuple[list, dict]:
-    """Arguments by the names the signature uses; unknown names get the values by position."""
+    """Arguments by the names the signature uses; unknown names get the values by position.
+
+    Read from the code object (as `inspect.signature` would, without its cost): a verifier is
+    always a plain function defined by `def` in its code.
+    """
     known = {"initial_db_path": initial, "final_db_path": final, "final_answer": answer}
-    try:
-        parameters = list(inspect.signature(function).parameters.values())
-    except (TypeError, ValueError):
+    code = getattr(function, "__code__", None)
+    if code is None:
         return [initial, final], {}
-    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+    positional = code.co_varnames[: code.co_argcount]
+    keyword_only = code.co_varnames[code.co_argcount : code.co_argcount + code.co_kwonlyargcount]
+    if code.co_flags & inspect.CO_VARKEYWORDS:
         return [], known
-    names = [p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-    if all(n in known for n in names) and not any(p.kind is p.POSITIONAL_ONLY for p in parameters):
+    names = [n for n in (*positional, *keyword_only) if n not in positional[: code.co_posonlyargcount]]
+    if not code.co_posonlyargcount and all(n in known for n in names):
         return [], {n: known[n] for n in names}
-    positional = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in parameters)
-    if any(p.kind is p.VAR_POSITIONAL for p in parameters):
-        positional = 3
-    return [initial, final, answer][:positional], {}
+    count = 3 if code.co_flags & inspect.CO_VARARGS else len(positional)
+    return [initial, final, answer][:count], {}
 
 
 def _read_only_databases(databases: list[str]) -> None:
@@ -111,11 +114,8 @@ def _confine_reads(databases: list[str]) -> None:
     """An audit hook refusing reads outside the databases, the job's directory and Python itself."""
     allowed_files = {p + suffix for p in databases for suffix in ("", "-journal", "-wal", "-shm")}
     allowed_files.update(_ALWAYS_READABLE)
-    roots = {os.path.realpath(os.getcwd()), os.path.realpath(os.environ.get("TMPDIR") or os.getcwd())}
-    for entry in (sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path):
-        if entry and os.path.isabs(entry) and not _too_broad(entry):
-            roots.add(os.path.realpath(entry))
-    roots_t = tuple(sorted(roots))
+    own = {os.path.realpath(os.getcwd()), os.path.realpath(os.environ.get("TMPDIR") or os.getcwd())}
+    roots_t = tuple(sorted(own | _python_roots()))
     realpath, join, getcwd, fsdecode = os.path.realpath, os.path.join, os.getcwd, os.fsdecode
 
     def hook(event: str, args: tuple) -> None:
@@ -142,6 +142,19 @@ def _confine_reads(databases: list[str]) -> None:
         raise PermissionError(f"awm-ray verifier: may only read its two databases, not {target}")
 
     sys.addaudithook(hook)
+
+
+_PYTHON_ROOTS: set[str] = set()
+
+
+def _python_roots() -> set[str]:
+    """Where Python's own modules are (readable, so imports work): computed once per process (in
+    the sandbox's zygote, which preloads this module), not per verification."""
+    if not _PYTHON_ROOTS:
+        for entry in (sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path):
+            if entry and os.path.isabs(entry) and not _too_broad(entry):
+                _PYTHON_ROOTS.add(os.path.realpath(entry))
+    return _PYTHON_ROOTS
 
 
 def _database_path(database: Any) -> str | None:
@@ -196,3 +209,6 @@ def _jsonable(value: Any, depth: int = 0) -> Any:
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
     return str(value)
+
+
+_python_roots()
