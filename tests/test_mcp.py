@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -146,26 +148,16 @@ def test_v1_mcp_leases_per_session(farm):
     assert active == 0 and held == 0
 
 
-def test_stdio_server_for_desktop_clients(farm, tmp_path):
-    """`serve_stdio` as a desktop client runs it: a command whose stdin/stdout speak MCP."""
+def test_awm_ray_mcp_serves_a_leased_slot_over_stdio(farm):
+    """`awm-ray mcp SCENARIO` as a desktop client runs it: a command whose stdin/stdout speak MCP."""
     from mcp import StdioServerParameters
     from mcp.client.stdio import stdio_client
 
-    # the child joins this test's Ray farm by address, as `awm-ray mcp --address` does
-    script = tmp_path / "serve.py"
-    script.write_text(
-        "import asyncio, sys\n"
-        "from awm_ray.config import load_config\n"
-        "from awm_ray.farm import Farm\n"
-        "from awm_ray.mcp import serve_stdio\n"
-        "farm = Farm.connect(sys.argv[1], load_config(None, {'farm.name': 'mcp-test'}))\n"
-        "asyncio.run(serve_stdio(farm, 'bookstore_1'))\n"
-    )
-    address = ray.get_runtime_context().gcs_address
-    import sys
+    address = ray.get_runtime_context().gcs_address  # join this module's farm, as a user would with --address
+    command = [str(Path(sys.executable).parent / "awm-ray"), "mcp", "bookstore_1", "--address", address, "--farm-name", "mcp-test"]
 
     async def main():
-        params = StdioServerParameters(command=sys.executable, args=[str(script), address])
+        params = StdioServerParameters(command=command[0], args=command[1:])
         async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
             await session.initialize()
             names = [t.name for t in (await session.list_tools()).tools]
