@@ -191,26 +191,6 @@ async def tool_error_count(state: vf.State) -> float:
     return rewards.tool_error_count(_awm(state)[1])
 
 
-JUDGE_PROMPT = """A user asked an assistant to operate an application through API tools.
-
-Request:
-```
-{question}
-```
-
-Operations that accomplish it:
-```
-{answer}
-```
-
-The assistant's tool calls and final reply:
-```
-{response}
-```
-
-Did the assistant accomplish the request? Respond "yes" or "no" only."""
-
-
 def make_llm_judge(judge_model: str, judge_base_url: str | None):
     """A monitor-only judge whose client is built on first use (a missing key must not break loading)."""
     rubric: list[Any] = []
@@ -220,7 +200,7 @@ def make_llm_judge(judge_model: str, judge_base_url: str | None):
             from openai import AsyncOpenAI
 
             client = AsyncOpenAI(base_url=judge_base_url, api_key=os.environ.get("OPENAI_API_KEY") or "unset")
-            rubric.append(vf.JudgeRubric(judge_client=client, judge_model=judge_model, judge_prompt=JUDGE_PROMPT))
+            rubric.append(vf.JudgeRubric(judge_client=client, judge_model=judge_model, judge_prompt=rewards.JUDGE_PROMPT))
         answer = ", ".join(_awm(state)[0])
         try:
             verdict = await rubric[0].judge(prompt, completion, answer, state)

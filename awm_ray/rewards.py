@@ -115,3 +115,24 @@ def _as_dict(verification: Any) -> Mapping[str, Any] | None:
         return verification
     to_dict = getattr(verification, "to_dict", None)
     return to_dict() if callable(to_dict) else None
+
+
+# The monitor-only `llm_judge` of both verifiers façades asks this ({question}, {answer}, {response}).
+JUDGE_PROMPT = """A user asked an assistant to operate an application through API tools.
+
+Request:
+```
+{question}
+```
+
+Operations that accomplish it:
+```
+{answer}
+```
+
+The assistant's tool calls and final reply:
+```
+{response}
+```
+
+Did the assistant accomplish the request? Respond "yes" or "no" only."""

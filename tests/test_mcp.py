@@ -172,3 +172,46 @@ def test_awm_ray_mcp_serves_a_leased_slot_over_stdio(farm):
     names, text, held, after = asyncio.run(main())
     assert "search_books" in names and text.startswith("HTTP 200") and json.loads(text.split("\n", 1)[1])
     assert held == 1 and after == 0
+
+
+def test_an_openai_agents_agent_solves_bundled_tasks_through_a_lease_s_mcp_url(farm):
+    """The `openai-agents` SDK (an agent framework that consumes MCP servers), with the reference
+    policy as its model, solves one task of every bundled scenario through its lease's MCP URL;
+    the farm's own reward code scores what it did, as `awm-ray eval` would."""
+    from agents import Agent, OpenAIChatCompletionsModel, Runner, set_tracing_disabled
+    from agents.mcp import MCPServerStreamableHttp
+    from openai import AsyncOpenAI
+
+    from awm_ray import rewards
+    from awm_ray.policy import PolicyServer
+    from awm_ray.scenario.tasks import SYSTEM_PROMPT, scenario_tasks
+
+    set_tracing_disabled(True)  # no trace export (no network)
+    tasks = [(s.name, ts[0]) for s, _, ts in scenario_tasks(load_scenarios("bundled"), 1, 0, 1, [])]
+    calls: dict[str, list[dict]] = {}
+
+    async def main(base_url: str):
+        model = OpenAIChatCompletionsModel("awm-ray-reference-oracle", AsyncOpenAI(base_url=base_url, api_key="unused"))
+        scores = {}
+        async with McpHost(farm, on_call=lambda lease, r: calls.setdefault(lease, []).append(r.to_dict())) as host:
+            for scenario, task in tasks:
+                ep = await farm.lease(scenario)
+                url, token = host.register(ep)
+                server = MCPServerStreamableHttp({"url": url, "headers": {"Authorization": f"Bearer {token}"}},
+                                                 cache_tools_list=True, client_session_timeout_seconds=60)  # fmt: skip
+                async with server:
+                    listed = await server.list_tools()
+                    agent = Agent(name="awm", instructions=SYSTEM_PROMPT, model=model, mcp_servers=[server])
+                    result = await Runner.run(agent, task.prompt, max_turns=10)
+                await host.release(ep.lease_id)
+                assert [t.name for t in listed] == [t["name"] for t in ep.tools]
+                scores[scenario] = (rewards.score(list(task.targets), calls.get(ep.lease_id, [])), result.final_output)
+        return scores, await farm.stats()
+
+    with PolicyServer("oracle") as policy:
+        scores, stats = asyncio.run(main(policy.base_url))
+    assert len(scores) == 4
+    for scenario, (score, final) in scores.items():
+        assert score["reward"] == 1.0 and score["endpoint_success"] == 1.0, (scenario, score)
+        assert isinstance(final, str) and final, scenario
+    assert stats["leases_active"] == 0

@@ -287,9 +287,12 @@ def test_policy_server_with_openai_client(content_platform):
             assert final.choices[0].finish_reason == "stop" and not final.choices[0].message.tool_calls
             assert "1080p" in (final.choices[0].message.content or "")
 
-            with pytest.raises(openai.BadRequestError) as streamed:
-                await client.chat.completions.create(model="x", messages=messages, tools=openai_tools(tools), stream=True)
-            assert streamed.value.status_code == 400 and "stream=true is not supported" in str(streamed.value)
+            streamed = await client.chat.completions.create(model="x", messages=messages[:1], tools=openai_tools(tools),
+                                                            stream=True, stream_options={"include_usage": True})  # fmt: skip
+            chunks = [chunk async for chunk in streamed]
+            assert [c.choices[0].finish_reason for c in chunks if c.choices] == [None, "tool_calls"] and chunks[-1].usage
+            (streamed_call,) = chunks[0].choices[0].delta.tool_calls or []
+            assert streamed_call.function.name == call.function.name and streamed_call.function.arguments == call.function.arguments
             with pytest.raises(openai.BadRequestError, match="only n=1"):
                 await client.chat.completions.create(model="x", messages=messages, n=2)
             with pytest.raises(openai.BadRequestError, match="role"):

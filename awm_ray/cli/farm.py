@@ -44,7 +44,7 @@ def up(config: Path | None, prewarm: int, **_: Any) -> int:
     farm = Farm.start(settings)
     stop = threading.Event()
     try:
-        url = start_gateway(farm)  # host, port and allow_remote from settings.gateway
+        url = start_gateway(farm, extensions=["awm_ray.mcp.gateway:mcp_extension"])  # host/port: settings.gateway; MCP per lease
         if prewarm:
             farm.sync.prewarm(farm.scenario_names(), prewarm)
         stats = farm.sync.stats()

@@ -17,7 +17,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict
 
 from .agents import HARNESS_NOTE, MODES, model_id, next_message
@@ -87,12 +87,8 @@ def build_app(mode: str, seed: int = 0, solutions: SolutionBook | None = None) -
             return _error(404, f"model {name!r} not found; this server serves {served!r}", "model")
         return JSONResponse(model_card)
 
-    @app.post("/v1/chat/completions")
-    async def chat(body: ChatRequest) -> dict[str, Any]:
-        if body.stream:
-            raise _BadRequest(
-                f"stream=true is not supported by the awm-ray reference policy ({served}); send stream=false", "stream"
-            )
+    @app.post("/v1/chat/completions", response_model=None)
+    async def chat(body: ChatRequest) -> dict[str, Any] | StreamingResponse:
         if body.n not in (None, 1):
             raise _BadRequest(f"n={body.n} is not supported by the awm-ray reference policy; only n=1", "n")
         if not body.messages:
@@ -110,7 +106,7 @@ def build_app(mode: str, seed: int = 0, solutions: SolutionBook | None = None) -
                  ", ".join(c["function"]["name"] for c in calls) or "answer")  # fmt: skip
         prompt_tokens = max(1, len(json.dumps(body.messages, default=str)) // 4 + len(json.dumps(body.tools or [])) // 4)
         completion_tokens = max(1, len(json.dumps(message, ensure_ascii=False)) // 4)
-        return {
+        completion = {
             "id": "chatcmpl-" + _digest(served, seed, body.messages)[:24],
             "object": "chat.completion",
             "created": int(time.time()),
@@ -124,8 +120,30 @@ def build_app(mode: str, seed: int = 0, solutions: SolutionBook | None = None) -
                 "total_tokens": prompt_tokens + completion_tokens,
             },
         }
+        if body.stream:
+            return StreamingResponse(_stream(completion), media_type="text/event-stream")
+        return completion
 
     return app
+
+
+def _stream(completion: dict[str, Any]):
+    """A chat completion as OpenAI's server-sent `chat.completion.chunk` events: the whole message
+    in one delta (tool calls with their `index`), then the finish reason with the usage, then
+    `[DONE]` (what streaming clients such as chat-loop harnesses read)."""
+    choice = completion["choices"][0]
+    message = dict(choice["message"])
+    if message.get("tool_calls"):
+        message["tool_calls"] = [{"index": i, **call} for i, call in enumerate(message["tool_calls"])]
+    head = {k: completion[k] for k in ("id", "created", "model")} | {"object": "chat.completion.chunk"}
+    chunks = [
+        head | {"choices": [{"index": 0, "delta": message, "finish_reason": None, "logprobs": None}]},
+        head | {"choices": [{"index": 0, "delta": {}, "finish_reason": choice["finish_reason"], "logprobs": None}],
+                "usage": completion["usage"]},
+    ]  # fmt: skip
+    for chunk in chunks:
+        yield f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
+    yield "data: [DONE]\n\n"
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:
