@@ -31,18 +31,20 @@ def all_passed(tools: Toolset) -> dict[str, Any]:
     return {"endpoints": [{"operation_id": t.operation_id, "passed": True} for t in tools.values()]}
 
 
-def play(task: Task, tools: Toolset, mode: str = "oracle", seed: int = 0, result: str = FAKE_RESULT) -> list[dict]:
-    """Run the policy on a task with fake tool results until it answers (at most 6 turns)."""
+def play(task: Task | str, tools: Toolset, mode: str = "oracle", seed: int = 0, result: str = FAKE_RESULT,
+         solutions: Any = None, turns: int = 6) -> list[dict]:  # fmt: skip
+    """Run the policy on a task (or a prompt) with fake tool results until it answers (at most `turns` turns)."""
+    prompt = task if isinstance(task, str) else task.prompt
     messages: list[dict[str, Any]] = [{"role": "system", "content": "You are a helpful agent."},
-                                      {"role": "user", "content": task.prompt}]  # fmt: skip
-    for _ in range(6):
-        message = next_message(messages, openai_tools(tools), mode, seed)
+                                      {"role": "user", "content": prompt}]  # fmt: skip
+    for _ in range(turns):
+        message = next_message(messages, openai_tools(tools), mode, seed, None, solutions)
         messages.append(message)
         if not message.get("tool_calls"):
             return messages
         (call,) = message["tool_calls"]
         messages.append({"role": "tool", "tool_call_id": call["id"], "content": result})
-    raise AssertionError(f"no final answer after 6 turns: {messages}")
+    raise AssertionError(f"no final answer after {turns} turns: {messages}")
 
 
 def called(messages: list[dict]) -> list[tuple[str, str]]:
@@ -217,7 +219,7 @@ def test_noop_never_calls_tools(bundled):
 def test_spray_calls_every_tool_once_with_examples_then_answers(bundled):
     for scenario, tools in bundled:
         task = sample_tasks(scenario.name, tools, scenario.val_report, count=1, seed=0)[0]
-        messages = play_until_done(task.prompt, tools, "spray")
+        messages = play(task.prompt, tools, "spray", turns=40)
         calls = called(messages)
         assert [name for name, _ in calls] == [t["name"] for t in tools.definitions()]
         for name, arguments in calls:
@@ -233,7 +235,7 @@ def test_oracle_plays_the_solution_of_a_scenarios_own_task(bundled):
     again = SolutionBook.from_json(json.loads(json.dumps(book.to_json())))
     for scenario, tools in bundled:
         for task in scenario.tasks:
-            messages = play_until_done(f"  {task.task}\n", tools, "oracle", solutions=again)
+            messages = play(f"  {task.task}\n", tools, "oracle", solutions=again, turns=40)
             expected = [(c.tool, json.dumps(c.arguments, ensure_ascii=False)) for c in task.solution.calls]
             assert called(messages) == expected, (scenario.name, task.index)
             if task.solution.answer:
@@ -244,18 +246,6 @@ def test_oracle_plays_the_solution_of_a_scenarios_own_task(bundled):
     other_tools = bundled[1][1]
     assert book.lookup(task.task, [t["name"] for t in other_tools.definitions()]) is None
     assert book.lookup("Do something else entirely.", [t["name"] for t in tools.definitions()]) is None
-
-
-def play_until_done(prompt: str, tools: Toolset, mode: str, solutions=None, limit: int = 40) -> list[dict]:
-    messages: list[dict[str, Any]] = [{"role": "user", "content": prompt}]
-    for _ in range(limit):
-        message = next_message(messages, openai_tools(tools), mode, 0, None, solutions)
-        messages.append(message)
-        if not message.get("tool_calls"):
-            return messages
-        (call,) = message["tool_calls"]
-        messages.append({"role": "tool", "tool_call_id": call["id"], "content": FAKE_RESULT})
-    raise AssertionError(f"no final answer after {limit} turns")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -92,15 +92,23 @@ class Episode:
             raise
 
     async def _call(self, tool: str, arguments: str | dict | None) -> CallResult:
-        if self._local is not None:  # the worker is on this node: skip the Ray hop
-            request = {"lease_id": self.lease_id, "token": self._token, "tool": tool, "arguments": arguments,
-                       "incarnation": self._incarnation}  # fmt: skip
+        request = {"tool": tool, "arguments": arguments}
+        ray_call = lambda: self._worker.call.remote(self.lease_id, self._token, tool, arguments, self._incarnation)  # noqa: E731
+        result = await self._on_node(request, ray_call)
+        return result if isinstance(result, CallResult) else CallResult(**result)
+
+    async def _on_node(self, request: dict[str, Any], ray_call: Callable[[], Any]) -> Any:
+        """The worker's answer to `request`: over its socket when it is on this node (no Ray hop),
+        else (or when the socket cannot be used) through `ray_call()`."""
+        if self._local is not None:
             try:
-                return await self._local.call(request)
+                return await self._local.exchange(
+                    {**request, "lease_id": self.lease_id, "token": self._token, "incarnation": self._incarnation}
+                )
             except SocketUnusable as exc:
-                log.info("lease %s: same-node call socket unusable (%s); calling through Ray", self.lease_id, exc)
+                log.info("lease %s: same-node call socket unusable (%s); using Ray", self.lease_id, exc)
                 self._local = None
-        return await self._on_worker(self._worker.call.remote(self.lease_id, self._token, tool, arguments, self._incarnation))
+        return await self._on_worker(ray_call())
 
     async def verify(self, task_index: int, final_answer: str | None = None, mode: str | None = None) -> Verification:
         """Run the verifier of the scenario's own task `task_index` on this episode's database, before
@@ -119,16 +127,9 @@ class Episode:
             raise
 
     async def _verify(self, task_index: int, final_answer: str | None, mode: str, settings: dict) -> dict[str, Any]:
-        if self._local is not None:  # the worker is on this node: its socket, as for calls
-            request = {"op": "verify", "lease_id": self.lease_id, "token": self._token, "task_index": task_index,
-                       "final_answer": final_answer, "mode": mode, "settings": settings,
-                       "incarnation": self._incarnation}  # fmt: skip
-            try:
-                return await self._local.exchange(request)
-            except SocketUnusable as exc:
-                log.info("lease %s: same-node call socket unusable (%s); verifying through Ray", self.lease_id, exc)
-                self._local = None
-        return await self._on_worker(self._worker.verify.remote(
+        request = {"op": "verify", "task_index": task_index, "final_answer": final_answer, "mode": mode,
+                   "settings": settings}  # fmt: skip
+        return await self._on_node(request, lambda: self._worker.verify.remote(
             self.lease_id, self._token, task_index, final_answer, mode, settings, self._incarnation,
         ))  # fmt: skip
 
