@@ -21,9 +21,12 @@ from datasets import Dataset
 from awm_ray import rewards
 from awm_ray.config import Config, load_config
 from awm_ray.farm.errors import FarmError, LeaseLost
+from awm_ray.env_wire import wellformed_client
 from awm_ray.loading import BUNDLED, DEFAULT_DATASET, load_scenarios
+from awm_ray.outcomes import cause_of, classify, error_text
 from awm_ray.scenario import Scenario, ScenarioError
 from awm_ray.scenario.tasks import SYSTEM_PROMPT, scenario_tasks
+from awm_ray.text import one_line
 
 log = logging.getLogger(__name__)
 
@@ -99,31 +102,38 @@ class AWMEnv(vf.MultiTurnEnv):
     async def setup_state(self, state: vf.State) -> vf.State:
         info = state["info"]
         state["awm"] = {"scenario": info["scenario"], "targets": list(info["targets"]), "calls": [],
-                        "lease_id": None, "error": None}  # fmt: skip
+                        "lease_id": None, "stop": None, "error": None, "error_kind": None, "turns": [],
+                        "usage": {}}  # fmt: skip
         try:
             episode = await (await self.farm()).lease(info["scenario"])
         except FarmError as exc:
-            state["awm"]["error"] = f"{type(exc).__name__}: {exc}"
-            raise FarmUnavailable(str(exc)) from exc
+            raise FarmUnavailable(error_text(cause_of(exc))) from exc
         self._episodes[state["trajectory_id"]] = episode
         state["awm"]["lease_id"] = episode.lease_id
         return state
 
+    async def get_model_response(self, state: vf.State, prompt: vf.Messages, client: Any = None,
+                                 **kwargs: Any) -> vf.Response:  # fmt: skip
+        """The model's reply, over a history a strict server accepts (`awm_ray.env_wire`)."""
+        client = client if client is not None else state["client"]
+        awm = state.get("awm")
+        if awm is not None:
+            client = wellformed_client(client, awm)
+        return await super().get_model_response(state, prompt, client=client, **kwargs)
+
     async def env_response(self, messages: vf.Messages, state: vf.State, **kwargs: Any) -> vf.Messages:
         episode = self._episodes.get(state["trajectory_id"])
         replies = []
-        for call in getattr(messages[-1], "tool_calls", None) or []:
+        for call in getattr(messages[-1], "tool_calls", None) or []:  # in the order the model sent them
             if episode is None:
                 raise FarmUnavailable(f"rollout {state['trajectory_id']} holds no lease")
             try:
                 result = await episode.call(call.name, call.arguments)
             except LeaseLost as exc:
-                state["awm"]["error"] = f"LeaseLost: {exc}"
-                raise FarmUnavailable(f"the environment was lost mid-episode: {exc}") from exc
-            record = result.to_dict()
-            record["text"] = result.text
+                raise FarmUnavailable(f"the environment was lost mid-episode: {error_text(exc)}") from exc
+            record = {**result.to_dict(), "call_id": call.id, "arguments": call.arguments, "text": result.text}
             state["awm"]["calls"].append(record)
-            log.debug("rollout %s: %s -> %s", state["trajectory_id"], call.name, result.status)
+            log.debug("rollout %s: %s -> %s", state["trajectory_id"], one_line(call.name, 80), result.status)
             replies.append(vf.ToolMessage(tool_call_id=call.id, content=result.text))
         return replies
 
@@ -137,9 +147,18 @@ class AWMEnv(vf.MultiTurnEnv):
         last = last[-1] if isinstance(last, list) and last else last
         return not getattr(last, "tool_calls", None)
 
+    @vf.stop(priority=50)
+    async def model_stopped(self, state: vf.State) -> bool:
+        """The model refused, or its reply was cut off at its token limit (its tool calls are not run)."""
+        turns = (state.get("awm") or {}).get("turns") or []
+        return bool(turns) and turns[-1].get("outcome") in ("model_refusal", "model_truncated")
+
     @vf.cleanup
     async def release_lease(self, state: vf.State) -> None:
-        """Give the slot back (runs before scoring; safe to run twice)."""
+        """Give the slot back and record how the rollout ended (runs before scoring; safe to run twice)."""
+        awm = state.get("awm")
+        if awm is not None:
+            awm.update(rollout_outcome(state))
         episode = self._episodes.pop(state.get("trajectory_id"), None)
         if episode is not None:
             await episode.release()
@@ -162,6 +181,30 @@ class AWMEnv(vf.MultiTurnEnv):
                 await asyncio.to_thread(farm.shutdown)
             except RuntimeError:  # at interpreter exit no thread can start: shut down here
                 farm.shutdown()
+
+
+def rollout_outcome(state: vf.State) -> dict[str, Any]:
+    """`stop` (one of `awm_ray.outcomes.STOP_REASONS`), `error` and `error_kind` of a finished rollout."""
+    error = state.get("error")
+    if error is not None:
+        failure = classify(error)
+        return {"stop": failure.stop, "error": failure.error, "error_kind": failure.kind}
+    turns = (state.get("awm") or {}).get("turns") or []
+    outcome = turns[-1].get("outcome") if turns else None
+    condition = state.get("stop_condition")
+    if outcome in ("model_refusal", "model_truncated"):
+        stop = outcome
+    elif condition == "no_tool_calls":
+        stop = "no_tool_calls"
+    elif condition in ("max_turns_reached", "max_total_completion_tokens_reached", "timeout_reached"):
+        stop = "max_turns"
+    elif condition == "prompt_too_long":
+        return {"stop": "model_error", "error": "OverlongPromptError: the model server refused the prompt as too long",
+                "error_kind": "OverlongPromptError"}  # fmt: skip
+    else:
+        return {"stop": "internal_error", "error": f"RolloutStopped: verifiers ended the rollout ({condition})",
+                "error_kind": "RolloutStopped"}  # fmt: skip
+    return {"stop": stop, "error": None, "error_kind": None}
 
 
 # ---- rubric ---------------------------------------------------------------------------------

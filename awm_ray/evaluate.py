@@ -1,35 +1,67 @@
 """Batched evaluation on the cluster: whole episodes run next to the farm, the driver collects.
 
 The driver plans rollouts (task × rollout index), skips those already in `results.jsonl`
-(`resume`), and hands them to `EpisodeRunner` actors, one per node, which lease a slot, talk to
-an OpenAI-compatible endpoint with the `openai` client, call tools through the farm, and return
-one row per rollout. Rows are appended to `results.jsonl` as they arrive and `summary.json` is
-rewritten as it goes, so a crash loses nothing that finished.
+(`resume`, only for the same run: `awm_ray.results`), and hands them to `EpisodeRunner` actors, one
+per node, which lease a slot, talk to an OpenAI-compatible endpoint with the `openai` client, call
+tools through the farm, and return one row per rollout. Rows are appended to `results.jsonl` as
+they arrive and `summary.json` is rewritten as it goes, so a crash loses nothing that finished.
+
+Nothing a model sends ends a run: replies are read leniently and histories replayed in a form
+strict servers accept (`awm_ray.conversation`), text is made safe to write (`awm_ray.text`), and an
+episode that fails ends with a stop reason from `STOP_REASONS` and an error named by its cause
+(`awm_ray.outcomes`). One row may fail; the run goes on.
+
+A row of `results.jsonl` (every key in every row, so `datasets.load_dataset("json", ...)` reads them):
+`id` (`scenario#task/rollout`), `example_id`, `rollout`, `scenario`, `task_index`, `prompt`,
+`targets`, `reward`, `metrics`, `tool_calls` (one per call: `tool`, `operation_id`, `status`, `error`,
+`elapsed_ms`, `call_id`, `model_call_id`, `arguments` as the model sent them), `messages` (the whole
+conversation as sent to the model, tool messages included, and its last reply), `usage`
+(`prompt_tokens`, `completion_tokens`, `total_tokens`, and `turns`: the same per model turn),
+`final_text`, `turns`, `stop`, `error`, `error_kind`, `retried`, `model`, `timings` (ms).
 """
 
 from __future__ import annotations
 
+import asyncio
 import collections
-import json
+import inspect
 import logging
+import math
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from awm_ray import rewards
-from awm_ray.farm.errors import FarmError, LeaseLost
+from awm_ray.conversation import ModelReply, add_usage, load_body, parse_reply, wellformed
+from awm_ray.farm.errors import LeaseLost
+from awm_ray.outcomes import STOP_REASONS, Failure, classify
+from awm_ray.results import Results, ResumeRefused
 from awm_ray.scenario import Scenario
 from awm_ray.scenario.tasks import SYSTEM_PROMPT, scenario_tasks
+from awm_ray.text import one_line
 
 log = logging.getLogger(__name__)
+
+__all__ = ["STOP_REASONS", "EvalSettings", "NothingToEvaluate", "ResumeRefused", "evaluate", "plan", "run_episode"]
+
+
+class NothingToEvaluate(ValueError):
+    """The dataset and flags give no rollout to run; the message says what to run instead."""
 
 
 @dataclass
 class EvalSettings:
-    """What to evaluate and how (the `awm-ray eval` flags)."""
+    """What to evaluate and how (the `awm-ray eval` flags).
+
+    `sampling` goes into every chat-completions request (`temperature`, `max_tokens`, `top_p`, ...;
+    keys the `openai` client does not know go into its `extra_body`). `request_timeout_s` bounds
+    one model request; `max_concurrent_requests` bounds the model requests in flight over the whole
+    run (None: as many as episodes). `dataset`/`split` say where the scenarios came from (for
+    `--resume`); None takes them from the farm's config.
+    """
 
     out_dir: Path
     model: str | None = None
@@ -45,12 +77,32 @@ class EvalSettings:
     chain_length: int = 1
     resume: bool = False
     sampling: dict[str, Any] = field(default_factory=dict)
+    request_timeout_s: float = 600.0
+    max_concurrent_requests: int | None = None
+    dataset: str | None = None
+    split: str | None = None
 
     @property
     def label(self) -> str:
         if self.model:
             return f"model {self.model}"
         return f"harness check with the reference policy '{self.policy}' (not a model score)"
+
+    @property
+    def model_name(self) -> str:
+        """The model the rows are played by (the reference policy's id when no model is given)."""
+        from awm_ray.policy import model_id
+
+        return self.model or model_id(self.policy)
+
+    def identity(self) -> dict[str, Any]:
+        """What makes a row mean what it means: a resumed run must match it (`awm_ray.results`)."""
+        return {
+            "model": self.model_name, "base_url": self.base_url if self.model else None,
+            "policy": None if self.model else self.policy, "dataset": self.dataset, "split": self.split,
+            "seed": self.seed, "tasks_per_scenario": self.tasks_per_scenario, "chain_length": self.chain_length,
+            "max_turns": self.max_turns, "sampling": dict(sorted(self.sampling.items())),
+        }  # fmt: skip
 
 
 def plan(scenarios: Iterable[Scenario], settings: EvalSettings, skipped: list[str]) -> Iterator[dict[str, Any]]:
@@ -69,78 +121,170 @@ def plan(scenarios: Iterable[Scenario], settings: EvalSettings, skipped: list[st
                        "targets": list(task.targets)}  # fmt: skip
 
 
-def empty_row(record: dict[str, Any], error: str | None = None) -> dict[str, Any]:
+def empty_row(record: dict[str, Any], failure: Failure | None = None) -> dict[str, Any]:
     """A results row with nothing done yet (every key present, so all rows share one schema)."""
     metrics = rewards.score(record["targets"], [])
-    return {**record, "reward": metrics.pop("reward"), "metrics": metrics, "tool_calls": [], "final_text": None,
-            "turns": 0, "stop": None, "error": error, "retried": False, "model": None,
+    return {**record, "reward": metrics.pop("reward"), "metrics": metrics, "tool_calls": [], "messages": [],
+            "usage": {"prompt_tokens": None, "completion_tokens": None, "total_tokens": None, "turns": []},
+            "final_text": None, "turns": 0, "stop": failure.stop if failure else None,
+            "error": failure.error if failure else None, "error_kind": failure.kind if failure else None,
+            "retried": False, "model": None,
             "timings": {"lease_ms": None, "model_ms": 0.0, "env_ms": 0.0, "total_ms": None}}  # fmt: skip
 
 
-async def run_episode(farm: Any, client: Any, model: str, record: dict[str, Any], max_turns: int,
-                      sampling: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
-    """Play one rollout: lease, converse with the model, call tools, release; never raises."""
-    import openai
+class ModelEndpoint(Protocol):
+    """What an episode talks to: one chat-completions request -> the response body (decoded JSON)."""
 
+    async def complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> Any: ...
+
+
+class ChatEndpoint:
+    """An OpenAI-compatible chat-completions endpoint through the `openai` client.
+
+    The body is read as it came (`with_raw_response`), so replies the SDK's types do not allow (a
+    tool call without an id, no choices) reach `parse_reply` intact; HTTP errors raise the SDK's
+    `openai.APIError`s. `gate` (an asyncio.Semaphore) bounds the requests in flight.
+    """
+
+    def __init__(self, client: Any, model: str, sampling: dict[str, Any] | None = None, gate: Any = None):
+        self.client, self.model, self.gate = client, model, gate
+        self.sampling, self.extra_body = _split_sampling(client, dict(sampling or {}))
+
+    async def complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> Any:
+        kwargs: dict[str, Any] = {"model": self.model, "messages": messages, **self.sampling}
+        if tools:
+            kwargs["tools"] = tools
+        if self.extra_body:
+            kwargs["extra_body"] = self.extra_body
+        if self.gate is None:
+            response = await self.client.chat.completions.with_raw_response.create(**kwargs)
+        else:
+            async with self.gate:
+                response = await self.client.chat.completions.with_raw_response.create(**kwargs)
+        return load_body(response.content)
+
+
+def _split_sampling(client: Any, sampling: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Sampling keys the client's `create` takes, and the rest (sent in the request body as they are)."""
+    try:
+        known = set(inspect.signature(client.chat.completions.create).parameters)
+    except (AttributeError, TypeError, ValueError):
+        return sampling, {}
+    extra = dict(sampling.pop("extra_body", None) or {})
+    for key in [k for k in sampling if k not in known]:
+        extra[key] = sampling.pop(key)
+    return sampling, extra
+
+
+async def run_episode(farm: Any, endpoint: ModelEndpoint, record: dict[str, Any], max_turns: int) -> dict[str, Any]:
+    """Play one rollout: lease, converse with the model, call tools, release. Never raises.
+
+    The row's `stop` is one of `STOP_REASONS`; a lease lost mid-episode is retried once on a
+    fresh lease (`retried`), with a fresh conversation.
+    """
     started = time.perf_counter()
     row = empty_row(record)
     for attempt in (0, 1):
-        calls: list[dict[str, Any]] = []
-        timings = row["timings"]
-        timings["model_ms"] = timings["env_ms"] = 0.0
-        messages: list[dict[str, Any]] = [{"role": "system", "content": SYSTEM_PROMPT},
-                                          {"role": "user", "content": record["prompt"]}]  # fmt: skip
+        episode = _EpisodeLoop(record, row)
         try:
-            t = time.perf_counter()
-            async with farm.lease(record["scenario"]) as episode:
-                timings["lease_ms"] = round((time.perf_counter() - t) * 1000, 3)
-                tools = [{"type": "function", "function": d} for d in episode.tools]
-                row["stop"] = "max_turns"
-                for turn in range(1, max_turns + 1):
-                    row["turns"] = turn
-                    t = time.perf_counter()
-                    response = await client.chat.completions.create(
-                        model=model, messages=messages, tools=tools, **(sampling or {})
-                    )
-                    timings["model_ms"] += (time.perf_counter() - t) * 1000
-                    message = response.choices[0].message
-                    messages.append(message.model_dump(exclude_none=True))
-                    if not message.tool_calls:
-                        row["final_text"], row["stop"] = message.content, "no_tool_calls"
-                        break
-                    for tool_call in message.tool_calls:
-                        t = time.perf_counter()
-                        result = await episode.call(tool_call.function.name, tool_call.function.arguments)
-                        timings["env_ms"] += (time.perf_counter() - t) * 1000
-                        calls.append(result.to_dict())
-                        messages.append({"role": "tool", "tool_call_id": tool_call.id, "content": result.text})
-            row["error"] = None
-            break
+            await episode.play(farm, endpoint, max_turns)
         except LeaseLost as exc:
-            row["error"] = f"LeaseLost: {exc}"
+            episode.fail(classify(exc))
             if attempt == 0:
                 row["retried"] = True
                 continue
-        except FarmError as exc:
-            row["error"] = f"{type(exc).__name__}: {exc}"
-        except openai.OpenAIError as exc:
-            row["error"] = f"model: {type(exc).__name__}: {exc}"
-        except Exception as exc:  # a bug must cost one row, not the run
-            log.exception("episode %s failed", record["id"])
-            row["error"] = f"internal: {type(exc).__name__}: {exc}"
+        except Exception as exc:  # noqa: BLE001 - one row may fail; the run goes on
+            failure = classify(exc)
+            if failure.stop == "internal_error":
+                log.exception("episode %s failed", record["id"])
+            episode.fail(failure)
+        finally:
+            episode.finish()
         break
-    metrics = rewards.score(record["targets"], calls)
-    row.update(reward=metrics.pop("reward"), metrics=metrics, tool_calls=calls)
     row["timings"] = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in row["timings"].items()}
     row["timings"]["total_ms"] = round((time.perf_counter() - started) * 1000, 3)
     return row
+
+
+class _EpisodeLoop:
+    """One attempt at a rollout, writing into its row."""
+
+    def __init__(self, record: dict[str, Any], row: dict[str, Any]):
+        self.record, self.row = record, row
+        self.messages: list[dict[str, Any]] = [{"role": "system", "content": SYSTEM_PROMPT},
+                                               {"role": "user", "content": record["prompt"]}]  # fmt: skip
+        self.calls: list[dict[str, Any]] = []
+        self.usage: dict[str, Any] = {"prompt_tokens": None, "completion_tokens": None, "total_tokens": None, "turns": []}
+        self.ids: set[str] = set()
+        row.update(stop=None, error=None, error_kind=None, final_text=None, turns=0)
+        row["timings"].update(model_ms=0.0, env_ms=0.0, lease_ms=None)
+
+    async def play(self, farm: Any, endpoint: ModelEndpoint, max_turns: int) -> None:
+        row, timings = self.row, self.row["timings"]
+        t = time.perf_counter()
+        async with farm.lease(self.record["scenario"]) as episode:
+            timings["lease_ms"] = (time.perf_counter() - t) * 1000
+            tools = [{"type": "function", "function": d} for d in episode.tools]
+            row["stop"] = "max_turns"
+            for turn in range(1, max_turns + 1):
+                row["turns"] = turn
+                t = time.perf_counter()
+                body = await endpoint.complete(wellformed(self.messages), tools)
+                timings["model_ms"] += (time.perf_counter() - t) * 1000
+                reply = parse_reply(body, self.ids, turn)
+                self._count(reply)
+                if reply.message is not None:
+                    self.messages.append(reply.message)
+                if reply.outcome is not None:
+                    self._model_outcome(reply)
+                    return
+                if not reply.tool_calls:
+                    row["stop"], row["final_text"] = "no_tool_calls", reply.text
+                    return
+                for call in reply.tool_calls:  # in the order the model sent them
+                    t = time.perf_counter()
+                    result = await episode.call(call.name, call.arguments)
+                    timings["env_ms"] += (time.perf_counter() - t) * 1000
+                    self.calls.append({**result.to_dict(), "call_id": call.id, "model_call_id": call.model_id,
+                                       "arguments": call.arguments})  # fmt: skip
+                    self.messages.append({"role": "tool", "tool_call_id": call.id, "content": result.text})
+
+    def fail(self, failure: Failure) -> None:
+        self.row.update(stop=failure.stop, error=failure.error, error_kind=failure.kind)
+
+    def finish(self) -> None:
+        metrics = rewards.score(self.record["targets"], self.calls)
+        self.row.update(reward=metrics.pop("reward"), metrics=metrics, tool_calls=self.calls,
+                        messages=_row_messages(self.messages), usage=self.usage)  # fmt: skip
+
+    def _count(self, reply: ModelReply) -> None:
+        turn_usage = dict(reply.usage or {"prompt_tokens": None, "completion_tokens": None, "total_tokens": None})
+        self.usage["turns"].append(turn_usage)
+        add_usage(self.usage, reply.usage)
+
+    def _model_outcome(self, reply: ModelReply) -> None:
+        self.row["stop"] = reply.outcome
+        self.row["final_text"] = reply.text if reply.refusal is None else reply.refusal
+        if reply.outcome == "model_empty":
+            self.row.update(error=f"model_empty: {reply.detail}", error_kind="model_empty")
+
+
+def _row_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The conversation as sent, every message with the same keys (Arrow needs one schema per column)."""
+    out = []
+    for m in wellformed(messages):
+        calls = m.get("tool_calls")
+        out.append({"role": m.get("role"), "content": m.get("content"), "tool_calls": calls or None,
+                    "tool_call_id": m.get("tool_call_id")})  # fmt: skip
+    return out
 
 
 class EpisodeRunner:
     """A Ray actor that plays many episodes at once against one model endpoint."""
 
     def __init__(self, farm_config: dict, model: str | None, base_url: str | None, api_key: str | None,
-                 policy: str, seed: int, max_turns: int, sampling: dict[str, Any]):  # fmt: skip
+                 policy: str, seed: int, max_turns: int, sampling: dict[str, Any],
+                 request_timeout_s: float = 600.0, max_requests: int | None = None):  # fmt: skip
         from openai import AsyncOpenAI
 
         from awm_ray.config import Config
@@ -148,19 +292,20 @@ class EpisodeRunner:
 
         self._policy_server = None
         if model is None:
-            from awm_ray.policy import PolicyServer
+            from awm_ray.policy import PolicyServer, model_id
 
             self._policy_server = PolicyServer(policy, seed=seed)
             self._policy_server.__enter__()
-            base_url, model, api_key = self._policy_server.base_url, f"awm-ray-reference-{policy}", "unused"
+            base_url, model, api_key = self._policy_server.base_url, model_id(policy), "unused"
         self.model = model
-        self.client = AsyncOpenAI(base_url=base_url, api_key=api_key or "unset", max_retries=2, timeout=600)
+        self.client = AsyncOpenAI(base_url=base_url, api_key=api_key or "unset", max_retries=2, timeout=request_timeout_s)
+        gate = asyncio.Semaphore(max_requests) if max_requests else None
+        self.endpoint = ChatEndpoint(self.client, model, sampling, gate)
         self.farm = Farm.connect(None, Config(farm=farm_config))
         self.max_turns = max_turns
-        self.sampling = sampling
 
     async def run(self, record: dict[str, Any]) -> dict[str, Any]:
-        row = await run_episode(self.farm, self.client, self.model, record, self.max_turns, self.sampling)
+        row = await run_episode(self.farm, self.endpoint, record, self.max_turns)
         row["model"] = self.model
         return row
 
@@ -172,118 +317,49 @@ class EpisodeRunner:
             self._policy_server = None
 
 
-class Results:
-    """`results.jsonl` (append-only, one row per rollout) and `summary.json` (rewritten as it goes)."""
-
-    def __init__(self, out_dir: Path, settings: EvalSettings, resume: bool):
-        self.dir = Path(out_dir)
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self.results_path = self.dir / "results.jsonl"
-        self.summary_path = self.dir / "summary.json"
-        self.settings = settings
-        self.rows: list[dict[str, Any]] = []
-        if resume:
-            self.rows = self._read_existing()
-        elif self.results_path.exists() and self.results_path.stat().st_size:
-            raise FileExistsError(f"{self.results_path} exists: pass --resume to continue it, or another --out")
-        self.done = {r["id"] for r in self.rows}
-        self.resumed = len(self.rows)
-        self._fh = open(self.results_path, "a", encoding="utf-8")
-        self.started = time.monotonic()
-        self._last_summary = 0.0
-
-    def _read_existing(self) -> list[dict[str, Any]]:
-        if not self.results_path.exists():
-            return []
-        rows, good_bytes = [], 0
-        with open(self.results_path, "rb") as fh:
-            for line in fh:
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError:
-                    break  # a line cut short by a crash: drop it and what follows
-                good_bytes += len(line)
-        with open(self.results_path, "r+b") as fh:
-            fh.truncate(good_bytes)
-        return rows
-
-    def add(self, row: dict[str, Any]) -> None:
-        self._fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-        self._fh.flush()
-        self.rows.append(row)
-        if time.monotonic() - self._last_summary > 2.0:
-            self.write_summary()
-
-    def summary(self) -> dict[str, Any]:
-        rows = self.rows
-        by_scenario: dict[str, list[float]] = collections.defaultdict(list)
-        by_endpoint: dict[str, list[float]] = collections.defaultdict(list)
-        errors: collections.Counter[str] = collections.Counter()
-        for r in rows:
-            by_scenario[r["scenario"]].append(r["reward"])
-            for target in r["targets"]:
-                hit = any(c.get("operation_id") == target for c in r["tool_calls"])
-                by_endpoint[target].append(1.0 if hit else 0.0)
-            if r.get("error"):
-                errors[r["error"].split(":")[0]] += 1
-        elapsed = time.monotonic() - self.started
-        new = len(rows) - self.resumed
-
-        def mean(values: list[float]) -> float | None:
-            return round(sum(values) / len(values), 4) if values else None
-
-        return {
-            "label": self.settings.label,
-            "rollouts": len(rows),
-            "mean_reward": mean([r["reward"] for r in rows]),
-            "metrics": {k: mean([r["metrics"][k] for r in rows]) for k in rewards.REWARD_WEIGHTS},
-            "errors": dict(errors),
-            "error_rows": sum(1 for r in rows if r.get("error")),
-            "retried": sum(1 for r in rows if r.get("retried")),
-            "by_scenario": {k: {"n": len(v), "mean_reward": mean(v)} for k, v in sorted(by_scenario.items())},
-            "by_endpoint": {k: {"n": len(v), "hit_rate": mean(v)} for k, v in sorted(by_endpoint.items())},
-            "throughput": {"rollouts_this_run": new, "elapsed_s": round(elapsed, 2),
-                           "rollouts_per_s": round(new / elapsed, 3) if elapsed > 0 else None},  # fmt: skip
-            "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in self.settings.__dict__.items()},
-        }
-
-    def write_summary(self) -> dict[str, Any]:
-        summary = self.summary()
-        tmp = self.summary_path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(summary, indent=1, ensure_ascii=False))
-        tmp.replace(self.summary_path)
-        self._last_summary = time.monotonic()
-        return summary
-
-    def close(self) -> dict[str, Any]:
-        self._fh.close()
-        return self.write_summary()
-
-
 def evaluate(scenarios: Iterable[Scenario], settings: EvalSettings, farm: Any,
              progress: Callable[[int, int, dict[str, Any] | None], None] | None = None) -> dict[str, Any]:  # fmt: skip
-    """Run every planned rollout not yet in `results.jsonl` on the farm; returns the summary."""
+    """Run every planned rollout not yet in `results.jsonl` on the farm; returns the summary.
+
+    Raises `NothingToEvaluate` when the scenarios give no task, `ResumeRefused` when `resume`
+    would continue a different run, `FileExistsError` when results exist and `resume` is off.
+    """
     import ray
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
+    data = getattr(getattr(farm, "config", None), "data", None)
+    if settings.dataset is None and data is not None:
+        settings.dataset, settings.split = data.dataset, data.split
     skipped: list[str] = []
-    results = Results(settings.out_dir, settings, settings.resume)
-    todo = [r for r in plan(scenarios, settings, skipped) if r["id"] not in results.done]
+    scenarios = list(scenarios)
+    planned = list(plan(scenarios, settings, skipped))
     if skipped:
         log.warning("%d scenario(s) without tasks: %s", len(skipped), "; ".join(skipped[:3]))
-    if progress:
-        progress(0, len(todo), None)
+    if not planned:
+        raise NothingToEvaluate(nothing_to_evaluate(scenarios, skipped, settings.dataset))
     api_key = os.environ.get(settings.api_key_var) if settings.api_key_var else None
     if settings.model and settings.api_key_var and api_key is None:
         raise ValueError(f"environment variable {settings.api_key_var} (--api-key-var) is not set")
-    nodes = [n["NodeID"] for n in ray.nodes() if n.get("Alive")]
+    results = Results(settings.out_dir, settings.identity(), settings.resume, settings.label, _describe(settings))
+    try:
+        results.check_planned(planned)
+    except ResumeRefused:
+        results.close()
+        raise
+    todo = [r for r in planned if r["id"] not in results.done]
+    if progress:
+        progress(0, len(todo), None)
+    nodes = [n["NodeID"] for n in ray.nodes() if n.get("Alive")][: max(1, min(len(todo), settings.concurrency))]
+    max_requests = settings.max_concurrent_requests
+    per_runner = math.ceil(max_requests / len(nodes)) if max_requests else None
     runners = [
         ray.remote(EpisodeRunner).options(
             num_cpus=0, max_concurrency=max(1, settings.concurrency),
             scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=True),
         ).remote(farm.config.farm.model_dump(mode="json"), settings.model, settings.base_url, api_key,
-                 settings.policy, settings.seed, settings.max_turns, settings.sampling)
-        for node in nodes[: max(1, min(len(nodes), settings.concurrency))]
+                 settings.policy, settings.seed, settings.max_turns, settings.sampling, settings.request_timeout_s,
+                 per_runner)
+        for node in (nodes if todo else [])
     ]  # fmt: skip
     in_flight: dict[Any, dict[str, Any]] = {}
     queue = collections.deque(todo)
@@ -300,11 +376,16 @@ def evaluate(scenarios: Iterable[Scenario], settings: EvalSettings, farm: Any,
                 try:
                     row = ray.get(ref)
                 except ray.exceptions.RayError as exc:  # the runner died: record it, keep going
-                    row = empty_row(record, f"runner: {type(exc).__name__}: {exc}"[:500])
+                    failure = classify(exc)
+                    row = empty_row(record, Failure("internal_error", failure.kind, f"episode runner: {failure.error}"))
+                    row["model"] = settings.model_name
                 results.add(row)
                 finished += 1
                 if progress:
-                    progress(finished, len(todo), row)
+                    try:
+                        progress(finished, len(todo), row)
+                    except Exception as exc:  # noqa: BLE001 - a display fault must not end the run
+                        log.warning("progress display failed: %s", one_line(exc))
     finally:
         for ref in in_flight:
             ray.cancel(ref)
@@ -317,3 +398,22 @@ def evaluate(scenarios: Iterable[Scenario], settings: EvalSettings, farm: Any,
         summary = results.close()
     summary["skipped_scenarios"] = skipped
     return summary
+
+
+def nothing_to_evaluate(scenarios: list[Scenario], skipped: list[str], dataset: str | None) -> str:
+    """Why no rollout could be planned, and what to run."""
+    where = f"--dataset {dataset}" if dataset else "the dataset"
+    if not scenarios:
+        return f"nothing to evaluate: no scenario was loaded from {where} (check --dataset, --filter, --max-scenarios)"
+    reasons = "; ".join(skipped[:3]) + (f"; ... {len(skipped) - 3} more" if len(skipped) > 3 else "")
+    return (
+        f"nothing to evaluate: none of the {len(scenarios)} scenario(s) gave a task ({reasons}). Tasks come from "
+        f"endpoints a val_report marks as passed: run `awm-ray validate {where} --write-dataset DIR`, then "
+        "`awm-ray eval --dataset DIR ...`"
+    )
+
+
+def _describe(settings: EvalSettings) -> dict[str, Any]:
+    out = {k: (str(v) if isinstance(v, Path) else v) for k, v in settings.__dict__.items()}
+    out.pop("resume", None)
+    return out

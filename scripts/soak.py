@@ -58,23 +58,19 @@ NODE_CPUS = 2
 
 
 class OraclePolicy:
-    """The reference oracle behind the `openai` client's interface (`client.chat.completions.create`)."""
+    """The reference oracle as a model endpoint (`awm_ray.evaluate.ModelEndpoint`), without HTTP."""
 
     def __init__(self) -> None:
-        self.chat = self
-        self.completions = self
         self._n = 0
 
-    async def create(self, model: str, messages: list[dict], tools: list[dict], **_: Any) -> Any:
-        from openai.types.chat import ChatCompletion
-
+    async def complete(self, messages: list[dict], tools: list[dict]) -> dict[str, Any]:
         self._n += 1
         message = next_message(messages, tools, "oracle")
-        return ChatCompletion.model_validate({
-            "id": f"soak-{self._n}", "object": "chat.completion", "created": 0, "model": model,
+        return {
+            "id": f"soak-{self._n}", "object": "chat.completion", "created": 0, "model": MODEL,
             "choices": [{"index": 0, "message": message,
                          "finish_reason": "tool_calls" if message.get("tool_calls") else "stop"}],
-        })  # fmt: skip
+        }  # fmt: skip
 
 
 class TimedFarm:
@@ -386,7 +382,7 @@ async def soak(args: argparse.Namespace, farm: Farm, chaos: Chaos | None, record
                 chaos.episode_started(record["id"])
             t0 = time.perf_counter()
             try:
-                row = await asyncio.wait_for(run_episode(timed, policy, MODEL, record, args.max_turns), args.episode_timeout_s)
+                row = await asyncio.wait_for(run_episode(timed, policy, record, args.max_turns), args.episode_timeout_s)
             except TimeoutError:
                 outcomes["hung"] += 1
                 log.error("episode %s did not finish within %g s", record["id"], args.episode_timeout_s)

@@ -1,11 +1,14 @@
-"""Helpers for farm tests: farms with small configs; the leak checks are `awm_ray.machine`'s."""
+"""Helpers for farm tests: a local Ray per module, farms with small configs; the leak checks are `awm_ray.machine`'s."""
 
 from __future__ import annotations
+
+import pytest
+import ray
 
 from awm_ray.config import Config, load_config
 from awm_ray.machine import listening_ports, serve_processes
 
-__all__ = ["config", "listening_ports", "serve_processes"]
+__all__ = ["config", "listening_ports", "local_ray", "serve_processes"]
 
 
 def config(backend: str = "inprocess", **farm: object) -> Config:
@@ -13,3 +16,10 @@ def config(backend: str = "inprocess", **farm: object) -> Config:
     overrides.update({f"farm.{k}": v for k, v in farm.items()})
     return load_config(None, overrides)
 
+
+@pytest.fixture(scope="module")
+def local_ray():
+    """A local Ray for one test module (`pytestmark = pytest.mark.usefixtures("local_ray")`)."""
+    info = ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, namespace="awm-ray-tests")
+    yield info
+    ray.shutdown()

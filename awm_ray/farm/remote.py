@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import json
 import logging
 import weakref
 from typing import Any
@@ -33,6 +34,7 @@ from awm_ray.verification import Verification
 
 log = logging.getLogger(__name__)
 RENEW_CHUNK = 5_000  # leases per renewal request (the gateway takes up to 10,000)
+_JSON = {"Content-Type": "application/json"}
 
 
 def _raise_for(response: httpx.Response) -> None:
@@ -69,8 +71,11 @@ class RemoteEpisode:
         if self.released:
             raise LeaseLost(f"lease {self.lease_id} was released")
         try:
+            # ASCII JSON: text the model sent that UTF-8 cannot encode (a lone surrogate) still travels,
+            # and the farm answers it as a bad argument, as it does for a call through Ray
+            body = json.dumps({"tool": tool, "arguments": arguments}).encode()
             response = await self._farm._http.post(
-                f"/v1/leases/{self.lease_id}/calls", json={"tool": tool, "arguments": arguments}, headers=self._auth
+                f"/v1/leases/{self.lease_id}/calls", content=body, headers={**self._auth, **_JSON}
             )
         except httpx.HTTPError as exc:
             raise LeaseLost(f"lease {self.lease_id}: the gateway is unreachable ({type(exc).__name__}: {exc})") from None

@@ -10,6 +10,7 @@ the live DB after a reset, so such a slot is counted (`abandoned_calls`) and clo
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import re
@@ -34,6 +35,7 @@ from awm_ray.scenario import (
     tools_from_spec,
 )
 from awm_ray.scenario.tools import iter_endpoints
+from awm_ray.text import clean
 
 log = logging.getLogger(__name__)
 # what Starlette answers when no route matches: the tool's spec and the app's code disagree
@@ -139,7 +141,14 @@ class Slot:
         return await self.app.send(request, self.call_timeout_s)
 
     async def call(self, tool: str, arguments: str | dict | None) -> CallResult:
-        """Run one tool call; errors of every kind come back as text for the model."""
+        """Run one tool call; errors of every kind come back as text for the model.
+
+        The result's texts are safe to encode (`awm_ray.text.clean`): a tool name or argument the
+        model sent with a lone surrogate is echoed in an error text with U+FFFD in its place."""
+        result = await self._call(tool, arguments)
+        return dataclasses.replace(result, tool=clean(result.tool), text=clean(result.text))
+
+    async def _call(self, tool: str, arguments: str | dict | None) -> CallResult:
         assert self.tools is not None, "start() the slot first"
         size = len(arguments) if isinstance(arguments, str) else _json_size(arguments)
         if size > self.max_argument_bytes:

@@ -18,6 +18,8 @@ from urllib.parse import quote
 
 import jsonschema
 
+from awm_ray.text import lone_surrogate
+
 _SPEC_TYPES = {
     "string": "string", "str": "string", "text": "string", "date": "string", "datetime": "string",
     "integer": "integer", "int": "integer",
@@ -285,12 +287,16 @@ def _items_from(example: Any) -> dict[str, Any]:
 
 
 def _parse_arguments(tool: str, arguments: str | Mapping[str, Any] | None) -> dict[str, Any]:
+    """The arguments object of a call. No arguments, `""` and `null` all mean `{}`; arguments that
+    are not JSON, JSON but not an object, or hold text that is not valid Unicode (a lone surrogate,
+    sent raw or as a `\\udXXX` escape) raise `ToolCallError`, naming JSON types (`got array`)."""
     if arguments is None:
         return {}
     if isinstance(arguments, Mapping):
-        return dict(arguments)
+        return _valid_text(tool, dict(arguments))
     if not isinstance(arguments, str):
-        raise ToolCallError(f"Error: arguments for tool '{tool}' must be a JSON object, got {type(arguments).__name__}.")
+        raise ToolCallError(f"Error: arguments for tool '{tool}' must be a JSON object, got {json_type(arguments)}.")
+    _valid_text(tool, arguments)
     if not arguments.strip():
         return {}
     try:
@@ -300,9 +306,36 @@ def _parse_arguments(tool: str, arguments: str | Mapping[str, Any] | None) -> di
             f"Error: arguments for tool '{tool}' are not valid JSON ({exc.msg} at position {exc.pos}). "
             "Send a JSON object such as {\"name\": \"value\"}."
         ) from None
+    if parsed is None:
+        return {}
     if not isinstance(parsed, dict):
-        raise ToolCallError(f"Error: arguments for tool '{tool}' must be a JSON object, got {type(parsed).__name__}.")
-    return parsed
+        raise ToolCallError(f"Error: arguments for tool '{tool}' must be a JSON object, got {json_type(parsed)}.")
+    return _valid_text(tool, parsed)
+
+
+def _valid_text(tool: str, value: Any) -> Any:
+    found = lone_surrogate(value)
+    if found:
+        raise ToolCallError(
+            f"Error: arguments for tool '{tool}' contain text that is not valid Unicode (a lone surrogate, "
+            f"{found}). Send the arguments as UTF-8 text."
+        )
+    return value
+
+
+def json_type(value: Any) -> str:
+    """The JSON type name of a Python value (`null`, `boolean`, `integer`, `number`, `string`, `array`,
+    `object`); a value JSON cannot hold is named as such."""
+    if value is None:
+        return "null"
+    for kind, name in _JSON_TYPE_OF.items():
+        if isinstance(value, kind):
+            return name
+    if isinstance(value, tuple):
+        return "array"
+    if isinstance(value, Mapping):
+        return "object"
+    return f"a value that is not JSON ({type(value).__name__})"
 
 
 def _coerce(value: Any, schema: Mapping[str, Any]) -> Any:

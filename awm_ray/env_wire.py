@@ -1,0 +1,98 @@
+"""What the verifiers environment sends to the model server and reads from it.
+
+verifiers 0.3 owns a rollout's message list and its model client: `OpenAIChatCompletionsClient`
+validates each reply as an `openai` `ChatCompletion` (a tool call without an id fails the whole
+rollout) and replays the history as it was (arguments cut short, repeated ids: a strict server
+answers 400). `WellFormedOpenAI` wraps the client's `AsyncOpenAI` for one model request, the one
+place both directions pass: the request's history goes out `wellformed`, and the reply comes back
+read by `parse_reply` (ids filled in, text cleaned) before verifiers validates it. What the model
+really sent, and how each turn ended, is kept in the rollout's `state["awm"]["turns"]`.
+
+The hook is `client.post(path, body=..., cast_to=httpx.Response)` (a raw response), through which verifiers 0.3.1's
+chat-completions client sends every request (`post_chat_completion_with_routed_experts_sidecar`);
+other clients (completions, responses, token clients) are used as they are.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import MutableMapping
+from typing import Any
+
+from awm_ray.conversation import ReplyError, add_usage, load_body, parse_reply, wellformed
+from awm_ray.text import clean_json
+
+log = logging.getLogger(__name__)
+_CHAT_PATH = "/chat/completions"
+
+
+class WellFormedOpenAI:
+    """An `AsyncOpenAI` for one chat-completions request, reading and writing well-formed histories.
+
+    `record` (the rollout's `state["awm"]`) gets one entry per reply in `turns`: `finish_reason`,
+    `outcome` (None, `model_empty`, `model_refusal`, `model_truncated`), `usage`, and the tool calls
+    as the model sent them (`id`, `model_id`, `name`, `arguments`); `usage` adds up the tokens.
+    Every other attribute is the wrapped client's.
+    """
+
+    def __init__(self, client: Any, record: MutableMapping[str, Any]):
+        self._client = client
+        self._record = record
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    async def post(self, path: str, *, cast_to: Any, body: Any = None, **kwargs: Any) -> Any:
+        if not path.endswith(_CHAT_PATH) or not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+            return await self._client.post(path, cast_to=cast_to, body=body, **kwargs)
+        history = wellformed(body["messages"])
+        response = await self._client.post(path, cast_to=cast_to, body={**body, "messages": history}, **kwargs)
+        if not isinstance(getattr(response, "content", None), bytes) or not hasattr(response, "status_code"):
+            return response  # a parsed object (another caller than verifiers' raw post): leave it be
+        return self._read(response, history)
+
+    def _read(self, response: Any, history: list[dict[str, Any]]) -> Any:
+        """The raw response (an `httpx.Response`, or the same type from the `httpx` fork the `openai`
+        client may use) with its body read leniently and written back as verifiers' types need it."""
+        try:
+            data = load_body(response.content)
+        except ReplyError as exc:
+            self._record.setdefault("turns", []).append({"outcome": None, "error": str(exc)})
+            return response  # verifiers reports it as the model error it is
+        data = clean_json(data)
+        taken = {c["id"] for m in history for c in m.get("tool_calls") or []}
+        turn = sum(1 for m in history if m.get("role") == "assistant") + 1
+        reply = parse_reply(data, taken, turn)
+        if reply.tool_calls:
+            raw_calls = data["choices"][0]["message"]["tool_calls"]
+            raw_calls = raw_calls if isinstance(raw_calls, list) else [raw_calls]
+            for call in reply.tool_calls:  # the ids and arguments verifiers' types require
+                raw = raw_calls[call.index]
+                raw["id"], raw["type"] = call.id, "function"
+                function = raw.setdefault("function", {}) if isinstance(raw.get("function"), dict) else raw
+                function["name"] = call.name
+                function["arguments"] = call.arguments if call.arguments is not None else "{}"
+        entry = {
+            "finish_reason": reply.finish_reason, "outcome": reply.outcome, "detail": reply.detail,
+            "usage": reply.usage, "tool_calls": [
+                {"id": c.id, "model_id": c.model_id, "name": c.name, "arguments": c.arguments} for c in reply.tool_calls
+            ],
+        }  # fmt: skip
+        self._record.setdefault("turns", []).append(entry)
+        add_usage(self._record.setdefault("usage", {}), reply.usage)
+        headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-encoding")}
+        return type(response)(response.status_code, headers=headers, content=json.dumps(data).encode(),
+                              request=response.request)  # fmt: skip
+
+
+def wellformed_client(client: Any, record: MutableMapping[str, Any]) -> Any:
+    """`client` (a verifiers client) reading and writing through `WellFormedOpenAI`, when it is
+    verifiers' own chat-completions client over an `AsyncOpenAI`; otherwise `client` itself."""
+    import verifiers as vf
+
+    if type(client) is not vf.OpenAIChatCompletionsClient or not callable(getattr(client.client, "post", None)):
+        return client
+    wrapped = vf.OpenAIChatCompletionsClient(WellFormedOpenAI(client.client, record))
+    wrapped._config = client.config  # extra headers from state, base URL for sampling args
+    return wrapped

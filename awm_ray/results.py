@@ -1,0 +1,215 @@
+"""An evaluation's files: `run.json`, `results.jsonl` (one row per rollout) and `summary.json`.
+
+`results.jsonl` is append-only and flushed row by row, so a crash loses nothing that finished; a
+line cut short by a crash is dropped on `--resume`. Rows are written with `awm_ray.text.dumps`: no
+text a model or an app sends can stop a run from writing them. `run.json` holds what the rows mean
+(model, endpoint, dataset, task settings, sampling); `--resume` continues only a run with the same
+identity, and says what differs otherwise. `summary.json` is rewritten as rows arrive.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from awm_ray import rewards
+from awm_ray.conversation import USAGE_KEYS
+from awm_ray.outcomes import STOP_REASONS
+from awm_ray.text import dumps, one_line
+
+log = logging.getLogger(__name__)
+RUN_FORMAT = "awm-ray/run/v1"
+
+
+class ResumeRefused(ValueError):
+    """`--resume` was asked to continue a run made with other settings (the message names them)."""
+
+
+class Results:
+    """`run.json`, `results.jsonl` and `summary.json` in one output directory.
+
+    `identity` is what makes the rows mean what they mean (see `EvalSettings.identity`); `label`
+    and `settings` only describe the run in the summary. With `resume`, rows already written are
+    read back (`done` holds their ids) and a different identity raises `ResumeRefused`; without
+    it, an existing non-empty `results.jsonl` raises `FileExistsError`.
+    """
+
+    def __init__(self, out_dir: Path, identity: Mapping[str, Any], resume: bool, label: str = "",
+                 settings: Mapping[str, Any] | None = None):  # fmt: skip
+        self.dir = Path(out_dir)
+        self.results_path = self.dir / "results.jsonl"
+        self.summary_path = self.dir / "summary.json"
+        self.run_path = self.dir / "run.json"
+        self.identity = dict(identity)
+        self.label = label
+        self.settings = dict(settings or {})
+        self.rows: list[dict[str, Any]] = []
+        if resume:
+            self.rows = self._read_existing()
+            self._check_identity()
+        elif self.results_path.exists() and self.results_path.stat().st_size:
+            raise FileExistsError(f"{self.results_path} exists: pass --resume to continue it, or another --out")
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.run_path.write_text(dumps({"format": RUN_FORMAT, "identity": self.identity}, indent=1))
+        self.done = {r["id"] for r in self.rows}
+        self.resumed = len(self.rows)
+        self._fh = open(self.results_path, "a", encoding="utf-8")
+        self.started = time.monotonic()
+        self._last_summary = 0.0
+
+    def check_planned(self, records: Iterable[Mapping[str, Any]]) -> None:
+        """Refuse to resume when a finished row's task differs from what this run would ask for it."""
+        finished = {r["id"]: r for r in self.rows}
+        for record in records:
+            row = finished.get(record["id"])
+            if row is None:
+                continue
+            for key in ("scenario", "prompt", "targets"):
+                if key in row and row[key] != record[key]:
+                    raise ResumeRefused(
+                        f"--resume refused: rollout {record['id']} in {self.results_path} was asked "
+                        f"{key} {one_line(row[key], 120)!r}, this run would ask {one_line(record[key], 120)!r}: the "
+                        "dataset or the task settings differ. Use another --out for a new run."
+                    )
+
+    def add(self, row: dict[str, Any]) -> None:
+        """Append one row (flushed at once); a row that cannot be written as JSON is written as an error row."""
+        try:
+            line = dumps(row)
+        except (TypeError, ValueError) as exc:  # a value JSON cannot hold: keep the row, say what was lost
+            log.error("row %s could not be written as JSON: %s", row.get("id"), exc)
+            line = dumps(row, default=repr)
+        self._fh.write(line + "\n")
+        self._fh.flush()
+        self.rows.append(row)
+        if time.monotonic() - self._last_summary > 2.0:
+            self.write_summary()
+
+    def summary(self) -> dict[str, Any]:
+        """Totals over every row (this run's and resumed ones); shapes in the README ("Evaluate")."""
+        rows = self.rows
+        by_scenario: dict[str, list[float]] = collections.defaultdict(list)
+        by_endpoint: dict[str, list[float]] = collections.defaultdict(list)
+        errors: collections.Counter[str] = collections.Counter()
+        examples: dict[str, str] = {}
+        stops: collections.Counter[str] = collections.Counter()
+        tool_errors: collections.Counter[str] = collections.Counter()
+        tokens: dict[str, Any] = {k: 0 for k in USAGE_KEYS}
+        rows_without_usage = 0
+        for r in rows:
+            by_scenario[r["scenario"]].append(r["reward"])
+            for target in r["targets"]:
+                hit = any(c.get("operation_id") == target for c in r["tool_calls"])
+                by_endpoint[target].append(1.0 if hit else 0.0)
+            stops[r.get("stop") or "unknown"] += 1
+            if r.get("error"):
+                kind = r.get("error_kind") or r["error"].split(":", 1)[0]
+                errors[kind] += 1
+                examples.setdefault(kind, one_line(r["error"], 300))
+            for call in r["tool_calls"]:
+                kind = tool_error_kind(call)
+                if kind:
+                    tool_errors[kind] += 1
+            usage = r.get("usage") or {}
+            if usage.get("total_tokens") is None and r.get("turns"):
+                rows_without_usage += 1
+            for key in USAGE_KEYS:
+                tokens[key] += usage.get(key) or 0
+        elapsed = time.monotonic() - self.started
+        new = len(rows) - self.resumed
+        tokens["rows_without_usage"] = rows_without_usage
+
+        def mean(values: list[float]) -> float | None:
+            return round(sum(values) / len(values), 4) if values else None
+
+        return {
+            "label": self.label,
+            "rollouts": len(rows),
+            "mean_reward": mean([r["reward"] for r in rows]),
+            "metrics": {k: mean([r["metrics"][k] for r in rows]) for k in rewards.REWARD_WEIGHTS},
+            "stops": {k: stops[k] for k in [*STOP_REASONS, "unknown"] if stops.get(k)},
+            "errors": dict(errors.most_common()),
+            "error_examples": examples,
+            "error_rows": sum(1 for r in rows if r.get("error")),
+            "retried": sum(1 for r in rows if r.get("retried")),
+            "tool_calls": sum(len(r["tool_calls"]) for r in rows),
+            "tool_errors": dict(tool_errors.most_common()),
+            "tokens": tokens,
+            "by_scenario": {k: {"n": len(v), "mean_reward": mean(v)} for k, v in sorted(by_scenario.items())},
+            "by_endpoint": {k: {"n": len(v), "hit_rate": mean(v)} for k, v in sorted(by_endpoint.items())},
+            "throughput": {"rollouts_this_run": new, "elapsed_s": round(elapsed, 2),
+                           "rollouts_per_s": round(new / elapsed, 3) if elapsed > 0 else None},  # fmt: skip
+            "settings": self.settings,
+        }
+
+    def write_summary(self) -> dict[str, Any]:
+        summary = self.summary()
+        tmp = self.summary_path.with_suffix(".json.tmp")
+        tmp.write_text(dumps(summary, indent=1), encoding="utf-8")
+        tmp.replace(self.summary_path)
+        self._last_summary = time.monotonic()
+        return summary
+
+    def close(self) -> dict[str, Any]:
+        self._fh.close()
+        return self.write_summary()
+
+    # ---- internals -----------------------------------------------------------------------
+
+    def _read_existing(self) -> list[dict[str, Any]]:
+        if not self.results_path.exists():
+            return []
+        rows, good_bytes = [], 0
+        with open(self.results_path, "rb") as fh:
+            for line in fh:
+                try:
+                    rows.append(json.loads(line))
+                except (json.JSONDecodeError, UnicodeDecodeError):
+                    break  # a line cut short by a crash: drop it and what follows
+                good_bytes += len(line)
+        with open(self.results_path, "r+b") as fh:
+            fh.truncate(good_bytes)
+        return rows
+
+    def _check_identity(self) -> None:
+        """Compare with the identity in `run.json` (or, for a run made before it existed, the rows' model)."""
+        before: dict[str, Any] | None = None
+        if self.run_path.exists():
+            try:
+                before = json.loads(self.run_path.read_text(encoding="utf-8"))["identity"]
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ResumeRefused(f"--resume refused: {self.run_path} is unreadable ({exc}); use another --out") from None
+        elif self.rows:
+            before = {"model": self.rows[0].get("model")}
+        if before is None:
+            return
+        differs = [
+            f"{key} {_show(before.get(key))} -> {_show(self.identity.get(key))}"
+            for key in sorted(set(before) | set(self.identity))
+            if key in before and before.get(key) != self.identity.get(key)
+        ]
+        if differs:
+            raise ResumeRefused(
+                f"--resume refused: {self.dir} holds a different run ({'; '.join(differs)}). Its rows would be "
+                "counted as this run's. Resume with the same settings, or use another --out."
+            )
+
+
+def tool_error_kind(call: Mapping[str, Any]) -> str | None:
+    """How a tool call failed, for the summary: its error (`arguments`, `unknown_tool`, `timeout`,
+    `server_gone`) or `http_4xx` / `http_5xx`; None for a 2xx/3xx answer."""
+    if call.get("error"):
+        return str(call["error"])
+    status = call.get("status")
+    if isinstance(status, int) and status >= 400:
+        return f"http_{status // 100}xx"
+    return None
+
+
+def _show(value: Any) -> str:
+    return "none" if value is None else one_line(json.dumps(value, ensure_ascii=False, sort_keys=True), 120)

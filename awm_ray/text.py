@@ -1,0 +1,92 @@
+"""Text from models and apps, made safe to write, send and log.
+
+Model servers and scenario apps can hand us strings that Python holds but UTF-8 cannot encode
+(lone UTF-16 surrogates such as `"\\ud83d"`, which some tokenizers emit), bytes that are not UTF-8,
+terminal escape codes in error texts, and texts of many megabytes. Every place that writes such
+text to a file, an HTTP body or a log goes through this module:
+
+- `clean(text)`: lone surrogates become U+FFFD (the Unicode replacement character); everything
+  else, NUL included, is kept. `clean_json(value)` does the same through lists and dicts.
+- `dumps(value)`: `json.dumps` of the cleaned value (UTF-8 safe, `ensure_ascii=False`).
+- `decode(data)`: bytes to text, invalid UTF-8 replaced.
+- `lone_surrogate(value)`: where the first unencodable character is (to tell a caller so).
+- `one_line(text, limit)`: a log- and table-safe excerpt (no escape codes, no newlines, capped).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+REPLACEMENT = "\ufffd"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
+
+
+def clean(text: str) -> str:
+    """`text` with every lone surrogate replaced by U+FFFD (a no-op copy-free pass for clean text)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub(REPLACEMENT, text)
+    return text
+
+
+def clean_json(value: Any) -> Any:
+    """`value` (JSON-like: dicts, lists, strings, numbers) with every string `clean`ed, keys too."""
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, dict):
+        return {clean(k) if isinstance(k, str) else k: clean_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean_json(v) for v in value]
+    return value
+
+
+def dumps(value: Any, **kwargs: Any) -> str:
+    """`json.dumps(value, ensure_ascii=False)` that never fails on text: lone surrogates become U+FFFD.
+
+    Raises `TypeError`/`ValueError` only for values JSON cannot hold (as `json.dumps` does)."""
+    kwargs.setdefault("ensure_ascii", False)
+    try:
+        text = json.dumps(value, **kwargs)
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return json.dumps(clean_json(value), **kwargs)
+
+
+def decode(data: bytes) -> str:
+    """Bytes from a server as text; invalid UTF-8 becomes U+FFFD."""
+    return data.decode("utf-8", errors="replace")
+
+
+def lone_surrogate(value: Any) -> str | None:
+    """A description of the first lone surrogate in `value` (a string, or inside a JSON-like value),
+    e.g. `"'\\\\ud83d' at position 5"`; None when every string can be encoded as UTF-8."""
+    if isinstance(value, str):
+        match = _SURROGATE.search(value)
+        return None if match is None else f"{match.group()!r} at position {match.start()}"
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found = lone_surrogate(k) or lone_surrogate(v)
+            if found:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            found = lone_surrogate(v)
+            if found:
+                return found
+    return None
+
+
+def strip_ansi(text: str) -> str:
+    """`text` without terminal escape codes (colours, cursor moves)."""
+    return _ANSI.sub("", text)
+
+
+def one_line(text: Any, limit: int = 300) -> str:
+    """A clean, single-line excerpt of `text` for logs and tables, at most `limit` characters."""
+    flat = " ".join(strip_ansi(clean(str(text))).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
