@@ -38,14 +38,15 @@ from awm_ray import rewards
 from awm_ray.conversation import ModelReply, add_usage, load_body, parse_reply, wellformed
 from awm_ray.farm.errors import LeaseLost
 from awm_ray.outcomes import STOP_REASONS, Failure, classify
-from awm_ray.results import Results, ResumeRefused
+from awm_ray.results import Results, ResumeRefused, check_identity, check_planned, read_rows
 from awm_ray.scenario import Scenario
 from awm_ray.scenario.tasks import SYSTEM_PROMPT, scenario_tasks
 from awm_ray.text import one_line
 
 log = logging.getLogger(__name__)
 
-__all__ = ["STOP_REASONS", "EvalSettings", "NothingToEvaluate", "ResumeRefused", "evaluate", "plan", "run_episode"]
+__all__ = ["STOP_REASONS", "EvalSettings", "NothingToEvaluate", "ResumeRefused", "evaluate", "plan", "preflight",
+           "run_episode"]
 
 
 class NothingToEvaluate(ValueError):
@@ -330,22 +331,13 @@ def evaluate(scenarios: Iterable[Scenario], settings: EvalSettings, farm: Any,
     data = getattr(getattr(farm, "config", None), "data", None)
     if settings.dataset is None and data is not None:
         settings.dataset, settings.split = data.dataset, data.split
-    skipped: list[str] = []
-    scenarios = list(scenarios)
-    planned = list(plan(scenarios, settings, skipped))
+    planned, skipped = preflight(scenarios, settings)
     if skipped:
         log.warning("%d scenario(s) without tasks: %s", len(skipped), "; ".join(skipped[:3]))
-    if not planned:
-        raise NothingToEvaluate(nothing_to_evaluate(scenarios, skipped, settings.dataset))
     api_key = os.environ.get(settings.api_key_var) if settings.api_key_var else None
     if settings.model and settings.api_key_var and api_key is None:
         raise ValueError(f"environment variable {settings.api_key_var} (--api-key-var) is not set")
     results = Results(settings.out_dir, settings.identity(), settings.resume, settings.label, _describe(settings))
-    try:
-        results.check_planned(planned)
-    except ResumeRefused:
-        results.close()
-        raise
     todo = [r for r in planned if r["id"] not in results.done]
     if progress:
         progress(0, len(todo), None)
@@ -398,6 +390,27 @@ def evaluate(scenarios: Iterable[Scenario], settings: EvalSettings, farm: Any,
         summary = results.close()
     summary["skipped_scenarios"] = skipped
     return summary
+
+
+def preflight(scenarios: Iterable[Scenario], settings: EvalSettings) -> tuple[list[dict[str, Any]], list[str]]:
+    """The rollouts a run plans and the scenarios it skips (with why), checked before anything starts.
+
+    Raises `NothingToEvaluate` (no rollout to run), `ResumeRefused` (`resume` of a different run,
+    or of rows whose tasks differ from this run's), `FileExistsError` (results exist, no `resume`).
+    """
+    skipped: list[str] = []
+    scenarios = list(scenarios)
+    planned = list(plan(scenarios, settings, skipped))
+    if not planned:
+        raise NothingToEvaluate(nothing_to_evaluate(scenarios, skipped, settings.dataset))
+    results_path = Path(settings.out_dir) / "results.jsonl"
+    if settings.resume:
+        rows, _ = read_rows(results_path)
+        check_identity(Path(settings.out_dir), settings.identity(), rows)
+        check_planned(rows, planned, results_path)
+    elif results_path.exists() and results_path.stat().st_size:
+        raise FileExistsError(f"{results_path} exists: pass --resume to continue it, or another --out")
+    return planned, skipped
 
 
 def nothing_to_evaluate(scenarios: list[Scenario], skipped: list[str], dataset: str | None) -> str:

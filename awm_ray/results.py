@@ -62,21 +62,6 @@ class Results:
         self.started = time.monotonic()
         self._last_summary = 0.0
 
-    def check_planned(self, records: Iterable[Mapping[str, Any]]) -> None:
-        """Refuse to resume when a finished row's task differs from what this run would ask for it."""
-        finished = {r["id"]: r for r in self.rows}
-        for record in records:
-            row = finished.get(record["id"])
-            if row is None:
-                continue
-            for key in ("scenario", "prompt", "targets"):
-                if key in row and row[key] != record[key]:
-                    raise ResumeRefused(
-                        f"--resume refused: rollout {record['id']} in {self.results_path} was asked "
-                        f"{key} {one_line(row[key], 120)!r}, this run would ask {one_line(record[key], 120)!r}: the "
-                        "dataset or the task settings differ. Use another --out for a new run."
-                    )
-
     def add(self, row: dict[str, Any]) -> None:
         """Append one row (flushed at once); a row that cannot be written as JSON is written as an error row."""
         try:
@@ -162,42 +147,73 @@ class Results:
     # ---- internals -----------------------------------------------------------------------
 
     def _read_existing(self) -> list[dict[str, Any]]:
-        if not self.results_path.exists():
-            return []
-        rows, good_bytes = [], 0
-        with open(self.results_path, "rb") as fh:
-            for line in fh:
-                try:
-                    rows.append(json.loads(line))
-                except (json.JSONDecodeError, UnicodeDecodeError):
-                    break  # a line cut short by a crash: drop it and what follows
-                good_bytes += len(line)
-        with open(self.results_path, "r+b") as fh:
-            fh.truncate(good_bytes)
+        rows, good_bytes = read_rows(self.results_path)
+        if self.results_path.exists():
+            with open(self.results_path, "r+b") as fh:
+                fh.truncate(good_bytes)  # a line cut short by a crash goes
         return rows
 
     def _check_identity(self) -> None:
-        """Compare with the identity in `run.json` (or, for a run made before it existed, the rows' model)."""
-        before: dict[str, Any] | None = None
-        if self.run_path.exists():
+        check_identity(self.dir, self.identity, self.rows)
+
+
+def read_rows(path: Path) -> tuple[list[dict[str, Any]], int]:
+    """The rows of a `results.jsonl` up to the first line that is not JSON (cut short by a crash),
+    and the number of bytes they take."""
+    rows: list[dict[str, Any]] = []
+    good_bytes = 0
+    if not path.exists():
+        return rows, good_bytes
+    with open(path, "rb") as fh:
+        for line in fh:
             try:
-                before = json.loads(self.run_path.read_text(encoding="utf-8"))["identity"]
-            except (ValueError, KeyError, TypeError) as exc:
-                raise ResumeRefused(f"--resume refused: {self.run_path} is unreadable ({exc}); use another --out") from None
-        elif self.rows:
-            before = {"model": self.rows[0].get("model")}
-        if before is None:
-            return
-        differs = [
-            f"{key} {_show(before.get(key))} -> {_show(self.identity.get(key))}"
-            for key in sorted(set(before) | set(self.identity))
-            if key in before and before.get(key) != self.identity.get(key)
-        ]
-        if differs:
-            raise ResumeRefused(
-                f"--resume refused: {self.dir} holds a different run ({'; '.join(differs)}). Its rows would be "
-                "counted as this run's. Resume with the same settings, or use another --out."
-            )
+                rows.append(json.loads(line))
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                break
+            good_bytes += len(line)
+    return rows, good_bytes
+
+
+def check_identity(out_dir: Path, identity: Mapping[str, Any], rows: list[dict[str, Any]]) -> None:
+    """Raise `ResumeRefused` naming what differs between `identity` and the run in `out_dir` (its
+    `run.json`, or for a run made before `run.json` existed, its rows' model)."""
+    run_path = Path(out_dir) / "run.json"
+    before: dict[str, Any] | None = None
+    if run_path.exists():
+        try:
+            before = json.loads(run_path.read_text(encoding="utf-8"))["identity"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ResumeRefused(f"--resume refused: {run_path} is unreadable ({exc}); use another --out") from None
+    elif rows:
+        before = {"model": rows[0].get("model")}
+    if before is None:
+        return
+    differs = [
+        f"{key} {_show(before.get(key))} -> {_show(identity.get(key))}"
+        for key in sorted(set(before) | set(identity))
+        if key in before and before.get(key) != identity.get(key)
+    ]
+    if differs:
+        raise ResumeRefused(
+            f"--resume refused: {out_dir} holds a different run ({'; '.join(differs)}). Its rows would be "
+            "counted as this run's. Resume with the same settings, or use another --out."
+        )
+
+
+def check_planned(rows: Iterable[Mapping[str, Any]], records: Iterable[Mapping[str, Any]], where: Path) -> None:
+    """Raise `ResumeRefused` when a finished row's task differs from what this run plans for its id."""
+    finished = {r["id"]: r for r in rows}
+    for record in records:
+        row = finished.get(record["id"])
+        if row is None:
+            continue
+        for key in ("scenario", "prompt", "targets"):
+            if key in row and row[key] != record[key]:
+                raise ResumeRefused(
+                    f"--resume refused: rollout {record['id']} in {where} was asked {key} "
+                    f"{one_line(row[key], 120)!r}, this run would ask {one_line(record[key], 120)!r}: the dataset "
+                    "or the task settings differ. Use another --out for a new run."
+                )
 
 
 def tool_error_kind(call: Mapping[str, Any]) -> str | None:

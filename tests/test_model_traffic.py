@@ -290,3 +290,33 @@ def test_rows_of_differing_shapes_load_as_one_dataset(farm, server, tmp_path):
     rows = datasets.load_dataset("json", data_files=str(Path(tmp_path) / "results.jsonl"), split="train")
     assert rows.num_rows == 5 and rows["stop"][:2] == ["model_empty", "model_refusal"]
     assert summary["tool_errors"] == {"arguments": 2, "unknown_tool": 1}
+
+
+# ---- the same through `awm-ray eval`: refused before anything starts ---------------------------
+
+
+def test_the_cli_says_what_to_run_when_there_is_nothing_to_evaluate(tmp_path, capsys):
+    from awm_ray.cli import main
+
+    rows = [json.loads(line) for line in (QA_DATASET / "qa.jsonl").read_text().splitlines()]
+    bare = {k: v for k, v in rows[0].items() if k not in ("spec", "val_report")}
+    (tmp_path / "bare.jsonl").write_text(json.dumps(bare) + "\n")
+    assert main(["eval", "--dataset", str(tmp_path / "bare.jsonl"), "--out", str(tmp_path / "out")]) == 2
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "nothing to evaluate" in printed and "awm-ray validate --dataset" in printed and "qa_notes_1" in printed
+
+
+def test_the_cli_refuses_to_resume_another_run(tmp_path, capsys):
+    from awm_ray.cli import main
+
+    out = tmp_path / "run"
+    out.mkdir()
+    identity = EvalSettings(out_dir=out, dataset=str(QA_DATASET), split="train").identity()  # the oracle's run
+    (out / "run.json").write_text(json.dumps({"format": "awm-ray/run/v1", "identity": identity}))
+    (out / "results.jsonl").write_text("")
+    argv = ["eval", "--dataset", str(QA_DATASET), "--filter", "qa_notes_1", "--out", str(out), "--resume"]
+    assert main([*argv, "--model", "ping_then_create", "--base-url", "http://127.0.0.1:9/v1"]) == 2
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "--resume refused" in printed and "model" in printed and "ping_then_create" in printed
+    assert main([*argv, "--temperature", "0.3"]) == 2
+    assert "sampling" in " ".join(capsys.readouterr().out.split())

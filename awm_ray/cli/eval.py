@@ -9,12 +9,23 @@ from typing import Any
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.markup import escape
 from rich.table import Table
 
-from awm_ray.cli.options import CONTEXT, DATA_OPTIONS, FARM_OPTIONS, MODEL_OPTIONS, PATH, load_command_config
+from awm_ray.cli.options import (
+    CONTEXT,
+    DATA_OPTIONS,
+    FARM_OPTIONS,
+    MODEL_OPTIONS,
+    PATH,
+    SAMPLING_OPTIONS,
+    load_command_config,
+    sampling_args,
+)
 from awm_ray.cli.output import console, progress
 from awm_ray.loading import load_scenarios
 from awm_ray.scenario import ScenarioError
+from awm_ray.text import one_line
 
 
 @click.command("eval", context_settings=CONTEXT, short_help="Evaluate a model (or the reference policy) on the farm")
@@ -29,26 +40,30 @@ from awm_ray.scenario import ScenarioError
 @click.option("--max-turns", type=int, default=20)
 @click.option("--seed", type=int, default=0)
 @click.option("--out", type=PATH, help="output directory (default runs/eval-<time>)")
-@click.option("--resume", is_flag=True, help="continue --out, skipping finished rollouts")
+@click.option("--resume", is_flag=True, help="continue --out (the same run only: same model, endpoint, dataset, "
+              "tasks and sampling), skipping finished rollouts")
+@SAMPLING_OPTIONS
 def command(config: Path | None, out: Path | None, **options: Any) -> int:
     """Evaluate a model (or the built-in reference policy) on the farm; writes results.jsonl."""
     # every option named like an `EvalSettings` field is passed to it as is
-    from awm_ray.evaluate import EvalSettings, evaluate
+    from awm_ray.evaluate import EvalSettings, evaluate, preflight
     from awm_ray.farm import Farm
 
     if options["model"] and not options["base_url"]:
         raise ValueError("--model needs --base-url (an OpenAI-compatible endpoint)")
     settings = load_command_config(config)
     out = out or Path("runs") / time.strftime("eval-%Y%m%d-%H%M%S")
+    options["sampling"] = sampling_args(options.pop("sampling_args"), options.pop("temperature"), options.pop("max_tokens"))
+    options["request_timeout_s"] = options.pop("request_timeout")
     names = {f.name for f in fields(EvalSettings)}
     eval_settings = EvalSettings(out_dir=out, **{name: value for name, value in options.items() if name in names})
-    if not eval_settings.resume and (out / "results.jsonl").exists():
-        raise FileExistsError(f"{out / 'results.jsonl'} exists: pass --resume to continue it, or another --out")
     data = settings.data
+    eval_settings.dataset, eval_settings.split = data.dataset, data.split
     errors: list[ScenarioError] = []
     scenarios = list(load_scenarios(data.dataset, data.split, data.max_scenarios, data.scenario_filter, errors))
     for exc in errors:
-        console.print(f"[yellow]skipped row:[/yellow] {exc}", highlight=False)
+        console.print(f"[yellow]skipped row:[/yellow] {escape(one_line(exc, 500))}", highlight=False)
+    preflight(scenarios, eval_settings)  # nothing to run, or a --resume of another run: say so before starting Ray
     console.print(f"{eval_settings.label}: {len(scenarios)} scenario(s), writing to {out}", highlight=False)
     farm = Farm.start(settings, scenarios)
     columns = (TextColumn("episodes"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
@@ -86,11 +101,24 @@ def print_eval(summary: dict[str, Any], out: Path) -> None:
     console.print(table)
     metrics = ", ".join(f"{k} {v:.3f}" for k, v in summary["metrics"].items() if v is not None)
     mean = summary["mean_reward"]
+    tokens = summary.get("tokens") or {}
     console.print(
         f"{summary['label']}\nrollouts {summary['rollouts']}, mean reward "
         f"{'n/a' if mean is None else f'{mean:.3f}'} ({metrics}); error rows {summary['error_rows']}"
         f"{' ' + str(summary['errors']) if summary['errors'] else ''}; retried {summary['retried']}; "
         f"{summary['throughput']['rollouts_per_s']} rollouts/s",
-        highlight=False,
+        highlight=False, markup=False,
     )
+    console.print(
+        f"stops {_counts(summary.get('stops'))}; tool calls {summary.get('tool_calls', 0)}, errors "
+        f"{_counts(summary.get('tool_errors'))}; tokens {tokens.get('prompt_tokens', 0)} prompt + "
+        f"{tokens.get('completion_tokens', 0)} completion = {tokens.get('total_tokens', 0)}",
+        highlight=False, markup=False,
+    )
+    for kind, example in (summary.get("error_examples") or {}).items():
+        console.print(f"  {kind} x{summary['errors'].get(kind, 0)}: {one_line(example, 200)}", highlight=False, markup=False)
     console.print(f"results: {out / 'results.jsonl'}  summary: {out / 'summary.json'}", highlight=False)
+
+
+def _counts(counts: dict[str, int] | None) -> str:
+    return ", ".join(f"{k} {v}" for k, v in (counts or {}).items()) or "none"

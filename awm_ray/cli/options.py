@@ -14,6 +14,7 @@ arguments named by their `dest` (`--max-scenarios` -> `max_scenarios`, `--filter
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -116,3 +117,44 @@ MODEL_OPTIONS = option_group(
                  help="reference policy used when no --model is given (a harness check, not a model)"),
 )  # fmt: skip
 """Who plays the episodes: `--model --base-url --api-key-var`, or the reference `--policy`."""
+
+
+class JsonObject(click.ParamType):
+    """A JSON object given on the command line (`'{"temperature": 0.7}'`), as a dict."""
+
+    name = "JSON"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dict[str, Any]:
+        if isinstance(value, dict):
+            return value
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError as exc:
+            self.fail(f"not JSON ({exc.msg} at position {exc.pos}): {value!r}", param, ctx)
+        if not isinstance(parsed, dict):
+            self.fail(f"must be a JSON object such as '{{\"temperature\": 0.7}}', got {value!r}", param, ctx)
+        return parsed
+
+
+SAMPLING_OPTIONS = option_group(
+    click.option("--sampling-args", type=JsonObject(), help="JSON object sent with every model request, e.g. "
+                 "'{\"temperature\": 0.7, \"top_p\": 0.95}'; keys the openai client does not know (top_k, ...) go "
+                 "into the request body as they are"),
+    click.option("--temperature", type=click.FloatRange(min=0), help="sampling temperature (over --sampling-args)"),
+    click.option("--max-tokens", type=POSITIVE, help="tokens one model reply may have (over --sampling-args)"),
+    click.option("--request-timeout", type=click.FloatRange(min=0, min_open=True), default=600.0,
+                 help="seconds one model request may take (the openai client retries twice)"),
+    click.option("--max-concurrent-requests", type=POSITIVE,
+                 help="model requests in flight at once over the run (default: one per episode in flight)"),
+)  # fmt: skip
+"""How the model is asked: `--sampling-args --temperature --max-tokens --request-timeout --max-concurrent-requests`."""
+
+
+def sampling_args(given: dict[str, Any] | None, temperature: float | None, max_tokens: int | None) -> dict[str, Any]:
+    """The sampling arguments of every model request: `--sampling-args`, then the flags that name one."""
+    sampling = dict(given or {})
+    if temperature is not None:
+        sampling["temperature"] = temperature
+    if max_tokens is not None:
+        sampling["max_tokens"] = max_tokens
+    return sampling

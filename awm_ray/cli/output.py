@@ -11,14 +11,17 @@ import time
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, ProgressColumn
+
+from awm_ray.text import clean
 
 console = Console() if sys.stdout.isatty() else Console(width=120)
 
 
 def print_error(message: object) -> None:
     """`error: <message>` in red, the way every command reports bad input (exit code 2)."""
-    console.print(f"[red]error:[/red] {message}", highlight=False)
+    console.print(f"[red]error:[/red] {escape(clean(str(message)))}", highlight=False)
 
 
 class LineProgress:
