@@ -134,7 +134,7 @@ def test_malformed_json_arguments(farms, backend):
     calls = [("create_note", '{"title": '), ("create_note", "[1, 2]"), ("create_note", "nul")]
     unterminated, array, garbage = calls_then_still_serving(farm, *calls)
     assert unterminated.error == "arguments" and "are not valid JSON" in unterminated.text
-    assert array.error == "arguments" and "must be a JSON object, got list" in array.text
+    assert array.error == "arguments" and "must be a JSON object, got array" in array.text
     assert garbage.error == "arguments" and "not valid JSON" in garbage.text
     assert all(r.status is None for r in (unterminated, array, garbage))
 

@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from awm_ray.scenario.schemas import normalize
 from awm_ray.scenario.tools import iter_endpoints
 
 _JSON_TO_SPEC = {"string": "string", "integer": "integer", "number": "float", "boolean": "boolean",
@@ -109,6 +110,8 @@ def _param(doc: Mapping[str, Any], schema: Mapping[str, Any], where: str, requir
     items = _non_null(doc, schema.get("items") or {})
     if out["type"] == "array" and items.get("type"):
         out["items"] = {"type": items["type"]}
+    out["schema"] = normalize(schema, doc, depth=1)  # the whole shape, `$ref`s resolved (nested arrays, objects)
+    out["schema"].pop("examples", None)
     if schema.get("enum"):
         out["enum"] = list(schema["enum"])
     for source in (meta, schema):

@@ -18,16 +18,9 @@ from urllib.parse import quote
 
 import jsonschema
 
+from awm_ray.scenario.schemas import normalize, strict_form
 from awm_ray.text import lone_surrogate
 
-_SPEC_TYPES = {
-    "string": "string", "str": "string", "text": "string", "date": "string", "datetime": "string",
-    "integer": "integer", "int": "integer",
-    "float": "number", "number": "number", "double": "number", "decimal": "number",
-    "boolean": "boolean", "bool": "boolean",
-    "array": "array", "list": "array",
-    "object": "object", "dict": "object",
-}  # fmt: skip
 _JSON_TYPE_OF = {str: "string", bool: "boolean", int: "integer", float: "number", list: "array", dict: "object"}
 _NAME_RE = re.compile(r"[^a-zA-Z0-9_-]+")
 _PATH_PARAM_RE = re.compile(r"{([^{}]+)}")
@@ -104,8 +97,21 @@ class Tool:
             "additionalProperties": False,
         }
 
-    def definition(self) -> dict[str, Any]:
-        """The tool as `{"name", "description", "parameters"}` (verifiers' `tool_defs` format)."""
+    @cached_property
+    def strict_parameters(self) -> dict[str, Any] | None:
+        """`parameters` in the Structured Outputs form (`strict: true`: every property required, the
+        optional ones nullable, every object closed), or None when the schema has none (a free-form
+        object or an untyped value among the arguments). See `awm_ray.scenario.schemas`."""
+        return strict_form(self.parameters)
+
+    def definition(self, strict: bool = False) -> dict[str, Any]:
+        """The tool as `{"name", "description", "parameters"}` (verifiers' `tool_defs` format).
+
+        With `strict`, the `strict_parameters` and `"strict": true` when the tool has them (else the
+        plain definition: such a tool cannot be called in strict mode)."""
+        if strict and self.strict_parameters is not None:
+            return {"name": self.name, "description": self.description, "parameters": self.strict_parameters,
+                    "strict": True}  # fmt: skip
         return {"name": self.name, "description": self.description, "parameters": self.parameters}
 
     def example_arguments(self) -> dict[str, Any]:
@@ -258,32 +264,18 @@ def _unique_name(operation_id: str, taken: set[str]) -> str:
 
 
 def _param(name: str, pdef: Mapping[str, Any], path: str) -> Param:
+    """One parameter of a spec endpoint; its schema as `schemas.normalize` writes it (a `schema` key,
+    as `spec_from_openapi` adds, gives the full shape; the spec's own description and example win)."""
     location = pdef.get("param_type") or ("path" if f"{{{name}}}" in path else "query")
-    schema: dict[str, Any] = {}
-    json_type = _SPEC_TYPES.get(str(pdef.get("type", "")).lower())
-    if json_type:
-        schema["type"] = json_type
     example = pdef.get("example")
-    if json_type == "array":
-        schema["items"] = dict(pdef["items"]) if isinstance(pdef.get("items"), Mapping) else _items_from(example)
-    if pdef.get("enum"):
-        schema["enum"] = list(pdef["enum"])
+    raw = pdef["schema"] if isinstance(pdef.get("schema"), Mapping) else {k: v for k, v in pdef.items() if k != "required"}
+    schema = normalize(raw, example=example)
     if pdef.get("description"):
         schema["description"] = str(pdef["description"])
     if example is not None:
         schema["examples"] = [example]
     required = bool(pdef.get("required", False)) or location == "path"
     return Param(name, location, schema, required)
-
-
-def _items_from(example: Any) -> dict[str, Any]:
-    """Infer an array's `items` schema from its example (one JSON type for all elements)."""
-    if not isinstance(example, list) or not example:
-        return {}
-    kinds = {_JSON_TYPE_OF.get(type(v)) for v in example}
-    if kinds == {"integer", "number"}:
-        return {"type": "number"}
-    return {"type": kinds.pop()} if len(kinds) == 1 and None not in kinds else {}
 
 
 def _parse_arguments(tool: str, arguments: str | Mapping[str, Any] | None) -> dict[str, Any]:
