@@ -58,6 +58,14 @@ class HostingConfig(_Strict):
         "beyond loopback; Unix sockets stay allowed) in each subprocess server, and in farm workers that host "
         "inprocess. Native code and child processes are not covered.",
     )
+    fresh_app: Literal["auto", "always", "never"] = Field(
+        "auto",
+        description="When an episode gets a freshly started app instead of a warm one whose database was reset. "
+        "auto: for scenarios whose val_report says the app keeps state in memory across resets (`awm-ray "
+        "validate` finds them: app_state.kept_in_memory); always: for every scenario; never: warm apps are always "
+        "reused. A fresh app is started in the background when the last episode's slot is released, so a lease "
+        "rarely waits for it.",
+    )
     port_range: tuple[int, int] | None = Field(
         None, description="Inclusive [low, high] ports to lease from; null lets the kernel pick free ports."
     )

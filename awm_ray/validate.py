@@ -1,4 +1,5 @@
-"""Validate scenarios: build the DB, host the app, call every endpoint on a fresh reset.
+"""Validate scenarios: build the DB, host the app, call every endpoint on a fresh reset, and find
+apps that keep state in memory across resets (`awm_ray.app_state`, the report's `app_state`).
 
 The result per scenario is its `val_report` (schema in the README, "val_report"), the format the
 task sampler reads. A scenario missing parts is validated as far as its parts allow. A scenario's
@@ -20,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from awm_ray.app_state import check_app_state, keeps_state
 from awm_ray.config import HostingConfig, VerificationConfig
 from awm_ray.hosting import Backend, BackendError, Slot, SlotUnusable, TemplateStore, make_backend
 from awm_ray.scenario import Scenario, ScenarioError, schema_of, spec_from_openapi, spec_mismatches
@@ -69,6 +71,7 @@ class Validator:
             "failed": 0,
             "error": None,
             "tasks": [],
+            "app_state": None,
         }
         try:
             await self._validate_into(scenario, report)
@@ -97,12 +100,8 @@ class Validator:
         if scenario.code is None:
             report["status"], report["error"] = "incomplete", "no server code (env): database built, endpoints not checked"
             return
-        self._count += 1
-        slot = Slot(
-            scenario, self.backend, template, self.root / "slots" / f"{self._count:06d}",
-            self.hosting.call_timeout_s, self.hosting.max_response_chars, self.hosting.max_argument_bytes,
-        )  # fmt: skip
-        await slot.start()
+        slot = await self._start_slot(scenario, template)
+        first: dict[str, str] = {}  # what each tool answered on this fresh app
         try:
             assert slot.app is not None and slot.tools is not None
             report["tool_source"] = slot.tool_source
@@ -133,10 +132,32 @@ class Validator:
                         "latency_ms": round(result.elapsed_ms, 2),
                     }
                 )
+                first[tool.name] = result.text
                 if result.error == "server_gone":
                     report["status"], report["error"] = "failed", "the server died during validation"
                     break
             await slot.reset()
+            if report["status"] == "ok":
+                report["app_state"] = await check_app_state(
+                    first, lambda: _call_all(slot), lambda: self._on_fresh_slot(scenario, template)
+                )
+                await slot.reset()
+        finally:
+            await slot.close()
+
+    async def _start_slot(self, scenario: Scenario, template: Any) -> Slot:
+        self._count += 1
+        slot = Slot(
+            scenario, self.backend, template, self.root / "slots" / f"{self._count:06d}",
+            self.hosting.call_timeout_s, self.hosting.max_response_chars, self.hosting.max_argument_bytes,
+        )  # fmt: skip
+        return await slot.start()
+
+    async def _on_fresh_slot(self, scenario: Scenario, template: Any) -> dict[str, str]:
+        """Every endpoint's answer on a second fresh app (see `awm_ray.app_state`)."""
+        slot = await self._start_slot(scenario, template)
+        try:
+            return await _call_all(slot)
         finally:
             await slot.close()
 
@@ -190,6 +211,16 @@ class Validator:
             shutil.rmtree(self.root, ignore_errors=True)
 
 
+async def _call_all(slot: Slot) -> dict[str, str]:
+    """Each tool called once with its example arguments, each call after a reset: the texts by tool."""
+    assert slot.tools is not None
+    answers = {}
+    for tool in slot.tools.values():
+        await slot.reset()
+        answers[tool.name] = (await slot.call(tool.name, tool.example_arguments())).text
+    return answers
+
+
 def summarize(reports: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """Totals over many val_reports: scenarios by status, endpoints passed/failed, failure reasons,
     and the scenarios' own tasks by verifier mode and status (`tasks`)."""
@@ -198,6 +229,7 @@ def summarize(reports: Iterable[dict[str, Any]]) -> dict[str, Any]:
     reasons: collections.Counter[str] = collections.Counter()
     passed = failed = db_failures = mismatches = 0
     missing: dict[str, list[str]] = {}
+    stateful: list[str] = []
     for r in reports:
         scenarios[r["status"]] += 1
         passed += r["passed"]
@@ -211,6 +243,8 @@ def summarize(reports: Iterable[dict[str, Any]]) -> dict[str, Any]:
         for e in r["endpoints"]:
             if not e["passed"]:
                 reasons[(e["error"] or "failed").split(":")[0]] += 1
+        if keeps_state(r):
+            stateful.append(r["scenario"])
     return {
         "scenarios": sum(scenarios.values()),
         "scenarios_by_status": dict(scenarios),
@@ -220,5 +254,6 @@ def summarize(reports: Iterable[dict[str, Any]]) -> dict[str, Any]:
         "spec_mismatches": mismatches,
         "missing_parts": missing,
         "failure_reasons": dict(reasons.most_common()),
+        "apps_keeping_state": stateful,  # given a fresh app for every episode (hosting.fresh_app: auto)
         "tasks": summarize_tasks(reports),
     }

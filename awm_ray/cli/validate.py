@@ -107,6 +107,8 @@ def print_validation(reports: list[dict[str, Any]], summary: dict[str, Any]) -> 
             notes.append(r["error"].splitlines()[0][:120])
         if bad := task_problems(r.get("tasks") or []):
             notes.append("tasks: " + bad)
+        if (r.get("app_state") or {}).get("kept_in_memory"):
+            notes.append("keeps state in memory (" + ", ".join(r["app_state"]["endpoints"][:3]) + "): a fresh app per episode")
         status_style = {"ok": "green", "failed": "red"}.get(r["status"], "yellow")
         table.add_row(
             r["scenario"], f"[{status_style}]{r['status']}[/]", f"{r['passed']}/{len(r['endpoints'])}",
@@ -122,6 +124,9 @@ def print_validation(reports: list[dict[str, Any]], summary: dict[str, Any]) -> 
     for mode, statuses in summary.get("tasks", {}).items():
         counts = ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
         console.print(f"tasks ({mode} verifiers): {sum(statuses.values())} ({counts})", highlight=False)
+    if summary.get("apps_keeping_state"):
+        console.print(f"apps keeping state in memory (a fresh app per episode): {', '.join(summary['apps_keeping_state'])}",
+                      highlight=False)  # fmt: skip
     if summary["failure_reasons"]:
         console.print("failure reasons: " + "; ".join(f"{k} x{v}" for k, v in summary["failure_reasons"].items()), highlight=False)
     if summary["bad_rows"]:

@@ -8,6 +8,12 @@ slots with an abandoned (timed-out) call, whose handler may still be writing to 
 
 A scenario whose start failed is remembered for `hosting.failed_start_ttl_s`: its next leases fail
 at once with the same reason, instead of each importing (or hanging on) the same broken code again.
+
+A scenario whose app keeps state in memory across resets (its val_report's `app_state`, found by
+`awm-ray validate`; or every scenario with `hosting.fresh_app: always`) never reuses an app: a
+released slot of it is closed, and a fresh one is started in its place at once, in the background
+(counted as resetting, so the next lease of the scenario waits for it as for a reset, not for a
+start of its own). Other scenarios keep their warm apps.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from awm_ray.app_state import wants_fresh_app
 from awm_ray.config import HostingConfig
 from awm_ray.hosting.backend import Backend, BackendError
 from awm_ray.hosting.slot import Slot, SlotUnusable
@@ -47,6 +54,7 @@ class PoolStats:
     calls_abandoned: int = 0  # timed-out calls; their slots were closed, not reset
     starts_refused: int = 0  # leases refused at once: the scenario's start failed within failed_start_ttl_s
     db_statements_failed: int = 0  # schema/insert statements that failed while building template DBs
+    fresh_apps: int = 0  # slots started in place of a released one whose app keeps state in memory
     reset_ms: collections.deque = field(default_factory=lambda: collections.deque(maxlen=2048))
     probe: Callable[[], dict[str, int]] | None = field(default=None, repr=False)  # the backend's own counters
 
@@ -126,6 +134,9 @@ class SlotPool:
         if broken or not slot.alive:
             self.stats.slot_restarts += 1
             self._spawn(self._drop(entry))
+            return
+        if wants_fresh_app(self.hosting.fresh_app, slot.scenario.val_report):
+            self._renew(entry)
             return
         entry.state = "resetting"
         entry.reset = self._spawn(self._reset(entry))
@@ -232,17 +243,12 @@ class SlotPool:
             self.stats.evictions += 1
             self._entries.pop(victim.slot, None)
         self._starting += 1  # the room is ours from here, before any await
-        self._counter += 1
-        workdir = self.root / "slots" / f"{self._counter:06d}"
         try:
             if victim is not None:
                 await self._drop(victim)
             template = await self.templates.get(scenario)
             self.stats.db_statements_failed = self.templates.statements_failed
-            slot = Slot(
-                scenario, self.backend, template, workdir,
-                self.hosting.call_timeout_s, self.hosting.max_response_chars, self.hosting.max_argument_bytes,
-            )  # fmt: skip
+            slot = self._new_slot(scenario, template)
             await slot.start()
         except BaseException as exc:
             self.stats.slot_start_failures += 1
@@ -257,6 +263,40 @@ class SlotPool:
             raise PoolFull("the pool is closing")
         self._entries[slot] = _Entry(slot, "leased", time.monotonic())
         return slot
+
+    def _renew(self, used: _Entry) -> None:
+        """Put a slot with a fresh app in the place of `used` (closed): it counts as resetting until
+        its app has started, so the next lease of the scenario waits for it, as for a reset."""
+        self._entries.pop(used.slot, None)
+        fresh = _Entry(self._new_slot(used.slot.scenario, used.slot.template), "resetting", time.monotonic())
+        self._entries[fresh.slot] = fresh
+        fresh.reset = self._spawn(self._start_fresh(fresh, used.slot))
+
+    async def _start_fresh(self, entry: _Entry, used: Slot) -> None:
+        try:
+            await used.close()
+        except Exception as exc:  # noqa: BLE001 - the used app is gone either way
+            log.warning("closing a used slot of %s failed: %s", used.scenario.name, exc)
+        try:
+            await entry.slot.start()
+        except Exception as exc:  # noqa: BLE001 - the next lease starts one itself (and says why it cannot)
+            self.stats.slot_start_failures += 1
+            self._remember_failure(entry.slot.scenario, exc)
+            log.warning("could not start a fresh app of %s: %s", entry.slot.scenario.name, exc)
+            await self._drop(entry)
+            return
+        self.stats.slot_starts += 1
+        self.stats.fresh_apps += 1
+        if self._entries.get(entry.slot) is entry:
+            entry.state, entry.reset = "idle", None
+            self._room_changed()
+
+    def _new_slot(self, scenario: Scenario, template: Any) -> Slot:
+        self._counter += 1
+        return Slot(
+            scenario, self.backend, template, self.root / "slots" / f"{self._counter:06d}",
+            self.hosting.call_timeout_s, self.hosting.max_response_chars, self.hosting.max_argument_bytes,
+        )  # fmt: skip
 
     async def _reset(self, entry: _Entry) -> None:
         self.stats.resets += 1
