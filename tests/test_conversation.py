@@ -1,0 +1,95 @@
+"""Replies read leniently, histories a strict server accepts, safe text and errors named by their
+cause: the pure parts under the episode loops (no Ray, no network)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from awm_ray.conversation import ReplyError, load_body, parse_reply, replay_arguments, wellformed
+from awm_ray.farm.errors import LeaseLost, ScenarioUnavailable
+from awm_ray.outcomes import STOP_REASONS, classify, error_text
+from awm_ray.text import clean, dumps, lone_surrogate, one_line
+
+
+def reply(message: dict, finish_reason: str = "stop", **extra) -> dict:
+    return {"choices": [{"index": 0, "message": message, "finish_reason": finish_reason}], **extra}
+
+
+def test_text_that_utf8_cannot_hold_is_replaced_and_nothing_else():
+    assert clean("Done \ud83d") == "Done \ufffd" and clean("a\x00b \U0001F600") == "a\x00b \U0001F600"
+    assert json.loads(dumps({"k\udfff": ["\ud83d", 1]})) == {"k\ufffd": ["\ufffd", 1]}
+    assert lone_surrogate({"a": ["ok", "x\udc00"]}) == "'\\udc00' at position 1" and lone_surrogate("ok") is None
+    assert one_line("\x1b[31mred\x1b[0m\nnext line", 100) == "red next line"
+    assert load_body(b'{"choices": [], "x": "caf\xe9"}') == {"choices": [], "x": "caf\ufffd"}
+    with pytest.raises(ReplyError, match="not JSON"):
+        load_body(b"<html>502 Bad Gateway</html>")
+
+
+def test_replies_are_read_leniently():
+    taken: set[str] = set()
+    odd = parse_reply(reply({"role": "assistant", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}],
+                             "tool_calls": {"function": {"name": "f", "arguments": {"x": 1}}}}, "tool_calls"),
+                      taken, 1)  # fmt: skip
+    (call,) = odd.tool_calls
+    assert odd.text == "ab" and call.model_id is None and call.id == "call_awm_1_0" and call.arguments == '{"x": 1}'
+    assert parse_reply({"choices": "nope"}, taken, 2).outcome == "model_empty"
+    assert parse_reply({"choices": [{"message": None}]}, taken, 2).outcome == "model_empty"
+    assert parse_reply("not even an object", taken, 2).outcome == "model_empty"
+    assert parse_reply(reply({"role": "assistant", "content": "", "reasoning_content": "hmm"}), taken, 2).outcome is None
+    cut = parse_reply(reply({"role": "assistant", "content": "half"}, "length"), taken, 2)
+    assert cut.outcome == "model_truncated"
+    usage = parse_reply(reply({"role": "assistant", "content": "x"}, usage={"prompt_tokens": 3, "completion_tokens": 2}),
+                        taken, 3).usage  # fmt: skip
+    assert usage == {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
+
+
+@pytest.mark.parametrize(("sent", "replayed"), [
+    ('{"a": 1}', '{"a": 1}'), ('{"a": "hel', "{}"), ("null", "{}"), ("", "{}"), (None, "{}"), ("[1]", "{}"),
+    ({"a": 1}, '{"a": 1}'), ('{"s": "\ud83d"}', '{"s": "\ufffd"}'),
+])  # fmt: skip
+def test_arguments_are_replayed_as_json_objects(sent, replayed):
+    assert replay_arguments(sent) == replayed
+
+
+def test_histories_come_out_well_formed():
+    history = [
+        {"role": "system", "content": "s"},
+        {"role": "user", "content": "u \ud83d"},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"type": "function", "function": {"name": "a", "arguments": '{"x": 1'}},
+            {"id": "dup", "type": "function", "function": {"name": "b", "arguments": "{}"}},
+            {"id": "dup", "type": "function", "function": {"name": "c", "arguments": "null"}}]},
+        {"role": "tool", "tool_call_id": None, "content": "ra"},
+        {"role": "tool", "tool_call_id": "dup", "content": "rb"},
+        {"role": "tool", "tool_call_id": "dup", "content": "rc"},
+        {"role": "assistant", "content": "ok", "tool_calls": []},
+    ]  # fmt: skip
+    out = wellformed(history)
+    ids = [c["id"] for c in out[2]["tool_calls"]]
+    assert len(set(ids)) == 3 and ids[1] == "dup" and all(ids)
+    assert [m["tool_call_id"] for m in out[3:6]] == ids  # answers matched in order
+    assert [c["function"]["arguments"] for c in out[2]["tool_calls"]] == ["{}", "{}", "{}"]
+    assert out[1]["content"] == "u \ufffd" and "tool_calls" not in out[6]  # OpenAI refuses an empty list
+    assert wellformed(out) == out  # stable: replaying a repaired history changes nothing
+    assert history[2]["tool_calls"][0]["function"]["arguments"] == '{"x": 1'  # the input is not touched
+
+
+def test_errors_are_named_by_their_cause():
+    wrapped = ScenarioUnavailable("scenario 'x' could not be started: boom")
+    failure = classify(wrapped)
+    assert (failure.stop, failure.kind) == ("scenario_unavailable", "ScenarioUnavailable")
+    assert failure.error == "ScenarioUnavailable: scenario 'x' could not be started: boom"
+
+    class RayTaskError(Exception):  # what Ray raises: the cause in `.cause`, a coloured traceback in str()
+        pass
+
+    ray_error = RayTaskError("\x1b[36mray::FarmScheduler.lease()\x1b[39m (pid=1)\nTraceback ...\nLeaseLost: gone")
+    ray_error.cause = LeaseLost("lease 1 expired")
+    assert classify(ray_error).error == "LeaseLost: lease 1 expired" and classify(ray_error).stop == "lease_lost"
+    unwrapped = error_text(RayTaskError("\x1b[36mray::X()\x1b[39m (pid=1)\n  File 'a'\nValueError: bad thing"))
+    assert unwrapped == "RayTaskError: bad thing"
+    assert classify(KeyError("k")).stop == "internal_error" and set(STOP_REASONS) >= {"model_error", "lease_timeout"}
+    assert classify(ReplyError("not JSON")).stop == "model_error"
+    assert len(error_text(RuntimeError("x" * 10_000))) <= 2000
