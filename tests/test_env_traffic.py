@@ -17,6 +17,7 @@ from openai import AsyncOpenAI  # noqa: E402
 
 from awm_ray.env import load_environment  # noqa: E402
 from awm_ray.farm import Farm  # noqa: E402
+from awm_ray.farm.gateway import start_gateway  # noqa: E402
 from awm_ray.outcomes import STOP_REASONS  # noqa: E402
 from farmkit import config, local_ray  # noqa: E402, F401 (fixtures)
 from modelkit import QA_DATASET, server  # noqa: E402, F401 (fixtures)
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.usefixtures("local_ray")
 def gateway():
     farm = Farm.start(config("inprocess", name="env-traffic-gateway", workers_per_node=1), [])
     try:
-        yield farm, farm.start_gateway("127.0.0.1", 0)
+        yield farm, start_gateway(farm, "127.0.0.1", 0)
     finally:
         farm.shutdown()
 
