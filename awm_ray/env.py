@@ -1,9 +1,14 @@
 """The verifiers environment: AWM tasks whose tool calls run on the farm.
 
 `load_environment(...)` takes every argument of the `awm-harness-1k` environment (same defaults),
-plus how to reach the farm. Each rollout leases a clean slot of its scenario in `setup_state`,
-sends its tool calls through the farm, and releases the slot in an idempotent cleanup; the rubric
-reads only what the rollout copied into `state["awm"]`.
+plus how to reach the farm and which tasks to play. Each rollout leases a clean slot of its scenario
+in `setup_state`, sends its tool calls through the farm, and releases the slot in an idempotent
+cleanup; the rubric reads only what the rollout copied into `state["awm"]`.
+
+With `tasks="native"` the rows are the scenarios' own tasks: the cleanup verifies the episode on the
+farm before it releases the slot (`ep.verify`, the task's verifier in the worker's sandbox), in sql
+mode asks the judge, and the rubric scores `task_complete` (`awm_ray.rewards.score_native`, the
+same scoring as `awm-ray eval`).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from awm_ray.env_wire import wellformed_client
 from awm_ray.loading import BUNDLED, DEFAULT_DATASET, load_scenarios
 from awm_ray.outcomes import cause_of, classify, error_text
 from awm_ray.scenario import Scenario, ScenarioError
-from awm_ray.scenario.tasks import SYSTEM_PROMPT, scenario_tasks
+from awm_ray.scenario.tasks import SYSTEM_PROMPT, native_scenario_tasks, scenario_tasks
 from awm_ray.text import one_line
 
 log = logging.getLogger(__name__)
@@ -44,18 +49,35 @@ def build_dataset(
     chain_length: int = 1,
     system_prompt: str | None = DEFAULT_SYSTEM_PROMPT,
     skipped: list[str] | None = None,
+    tasks: str = "endpoint",
+    verifier: str = "code",
+    include_degenerate: bool = False,
+    skipped_tasks: dict[str, int] | None = None,
 ) -> Dataset:
-    """One row per task: `prompt` messages and `info` (a JSON string, so rows keep their own tools)."""
+    """One row per task: `prompt` messages and `info` (a JSON string, so rows keep their own tools).
+
+    `tasks="native"`: the scenarios' own tasks with a `verifier`-mode verifier (those validate
+    marked degenerate or broken left out unless `include_degenerate`; counted in `skipped_tasks`);
+    `info` then also has `task_kind` and `verifier`, and `task_index` is the task's own index.
+    """
     rows = []
     skipped = skipped if skipped is not None else []
-    for scenario, tools, tasks in scenario_tasks(scenarios, tasks_per_scenario, seed, chain_length, skipped):
+    native = tasks == "native"
+    if native:
+        tasks_of: Any = native_scenario_tasks(scenarios, tasks_per_scenario, verifier, include_degenerate, skipped,
+                                              skipped_tasks)  # fmt: skip
+    else:
+        tasks_of = scenario_tasks(scenarios, tasks_per_scenario, seed, chain_length, skipped)
+    for scenario, tools, chosen in tasks_of:
         definitions = tools.definitions()
-        for index, task in enumerate(tasks):
+        for position, task in enumerate(chosen):
+            text = task.task if native else task.prompt
             prompt = ([{"role": "system", "content": system_prompt}] if system_prompt else []) + [
-                {"role": "user", "content": task.prompt}
+                {"role": "user", "content": text}
             ]
-            info = {"scenario": scenario.name, "task_index": index, "targets": list(task.targets),
-                    "tool_defs": definitions}  # fmt: skip
+            info = {"scenario": scenario.name, "task_index": task.index if native else position,
+                    "targets": list(task.targets), "tool_defs": definitions, "task_kind": tasks,
+                    "verifier": verifier if native else None}  # fmt: skip
             rows.append({"prompt": prompt, "answer": "", "info": json.dumps(info)})
     if not rows:
         raise ValueError("no task could be built: " + "; ".join(skipped[:5]))
@@ -65,10 +87,12 @@ def build_dataset(
 class AWMEnv(vf.MultiTurnEnv):
     """Multi-turn tool use against scenario slots leased from the farm."""
 
-    def __init__(self, farm_target: str | None, config: Config, scenarios: list[Scenario], **kwargs: Any):
+    def __init__(self, farm_target: str | None, config: Config, scenarios: list[Scenario], judge: Any = None,
+                 **kwargs: Any):  # fmt: skip
         super().__init__(**kwargs)
         self.farm_target = farm_target
         self.config = config
+        self.judge = judge  # the sql-mode Judge of native tasks (None: no verdict, a judge_error)
         self._scenarios: list[Scenario] | None = scenarios
         self._farm: Any = None
         self._farm_lock = asyncio.Lock()
@@ -103,7 +127,9 @@ class AWMEnv(vf.MultiTurnEnv):
         info = state["info"]
         state["awm"] = {"scenario": info["scenario"], "targets": list(info["targets"]), "calls": [],
                         "lease_id": None, "stop": None, "error": None, "error_kind": None, "turns": [],
-                        "usage": {}}  # fmt: skip
+                        "usage": {}, "task_kind": info.get("task_kind") or "endpoint",
+                        "task_index": info.get("task_index"), "verifier": info.get("verifier"),
+                        "verification": None}  # fmt: skip
         try:
             episode = await (await self.farm()).lease(info["scenario"])
         except FarmError as exc:
@@ -160,8 +186,38 @@ class AWMEnv(vf.MultiTurnEnv):
         if awm is not None:
             awm.update(rollout_outcome(state))
         episode = self._episodes.pop(state.get("trajectory_id"), None)
-        if episode is not None:
+        if episode is None:
+            return
+        verification = None
+        try:
+            if awm is not None and awm.get("task_kind") == "native":
+                verification = await self._verify(episode, state)
+        finally:
             await episode.release()
+        if verification is not None:
+            await self._judge(verification, state)
+            awm["verification"] = verification.to_dict()
+
+    async def _verify(self, episode: Any, state: vf.State) -> Any:
+        """The episode's verification before release; None when the lease is gone (recorded as its error)."""
+        awm = state["awm"]
+        try:
+            return await episode.verify(awm["task_index"], final_text(state), awm["verifier"])
+        except FarmError as exc:
+            awm["verification_error"] = error_text(exc)
+            log.warning("rollout %s could not be verified: %s", state.get("trajectory_id"), error_text(exc))
+            return None
+
+    async def _judge(self, verification: Any, state: vf.State) -> None:
+        if verification.mode != "sql" or verification.error is not None:
+            return
+        if self.judge is None:
+            verification.judge_error = "no judge configured (judge_model): sql mode needs one"
+            return
+        prompt = next((m.get("content") for m in state.get("prompt") or [] if _get(m, "role") == "user"), "")
+        messages = [_as_dict(m) for m in (state.get("completion") or [])]
+        result = await self.judge.judge(str(prompt or ""), messages, verification.evidence, final_text(state))
+        verification.verdict, verification.judge_error, verification.judge_ms = result.verdict, result.error, result.ms
 
     @vf.teardown
     async def release_everything(self) -> None:
@@ -181,6 +237,29 @@ class AWMEnv(vf.MultiTurnEnv):
                 await asyncio.to_thread(farm.shutdown)
             except RuntimeError:  # at interpreter exit no thread can start: shut down here
                 farm.shutdown()
+
+
+def _get(message: Any, key: str) -> Any:
+    return message.get(key) if isinstance(message, dict) else getattr(message, key, None)
+
+
+def _as_dict(message: Any) -> dict[str, Any]:
+    if isinstance(message, dict):
+        return message
+    dump = getattr(message, "model_dump", None)
+    return dump() if callable(dump) else {"role": _get(message, "role"), "content": _get(message, "content")}
+
+
+def final_text(state: vf.State) -> str | None:
+    """The model's last reply text (its final answer), None when it had none."""
+    completion = state.get("completion") or []
+    for message in reversed(completion if isinstance(completion, list) else []):
+        if _get(message, "role") == "assistant":
+            content = _get(message, "content")
+            if isinstance(content, list):
+                content = "".join(_get(p, "text") or "" for p in content)
+            return content or None
+    return None
 
 
 def rollout_outcome(state: vf.State) -> dict[str, Any]:
@@ -255,13 +334,31 @@ def make_llm_judge(judge_model: str, judge_base_url: str | None):
     return llm_judge
 
 
-def make_rubric(include_llm_judge: bool, judge_model: str, judge_base_url: str | None) -> vf.Rubric:
-    rubric = vf.Rubric(funcs=[endpoint_hit, tool_call_count], weights=[1.0, 0.0])
-    rubric.add_metric(endpoint_success)
-    rubric.add_metric(tool_error_count)
+def make_rubric(include_llm_judge: bool, judge_model: str, judge_base_url: str | None, tasks: str = "endpoint") -> vf.Rubric:
+    """Endpoint tasks: endpoint_hit (weight 1) and monitors. Native tasks: `rewards.reward_weights("native")`."""
+    if tasks == "native":
+        weights = rewards.reward_weights("native")
+        funcs = [_native_metric(name) for name in weights]
+        rubric = vf.Rubric(funcs=funcs, weights=list(weights.values()))
+    else:
+        rubric = vf.Rubric(funcs=[endpoint_hit, tool_call_count], weights=[1.0, 0.0])
+        rubric.add_metric(endpoint_success)
+        rubric.add_metric(tool_error_count)
     if include_llm_judge:
         rubric.add_metric(make_llm_judge(judge_model, judge_base_url))
     return rubric
+
+
+def _native_metric(name: str):
+    """A reward function reading metric `name` of `rewards.score_native` over the rollout's `awm`."""
+
+    async def metric(state: vf.State) -> float:
+        awm = state.get("awm") or {}
+        scored = rewards.score_native(awm.get("targets", []), awm.get("calls", []), awm.get("verification"))
+        return scored[name]
+
+    metric.__name__ = name
+    return metric
 
 
 # ---- entry point ------------------------------------------------------------------------------
@@ -283,6 +380,10 @@ def load_environment(
     farm_config: str | dict | None = None,
     backend: str | None = None,
     system_prompt: str | None = DEFAULT_SYSTEM_PROMPT,
+    tasks: str | None = None,
+    verifier: str | None = None,
+    include_degenerate: bool | None = None,
+    judge_api_key_var: str | None = None,
     **kwargs: Any,
 ) -> AWMEnv:
     """AWM tool-use tasks served by an awm-ray farm.
@@ -291,6 +392,12 @@ def load_environment(
     a hub dataset, `"bundled"`, or a local path. `farm`: None starts a local farm on first use;
     a Ray address ("auto", "ray://...") joins a running one; an http(s) URL uses its gateway.
     `farm_config`: a YAML path or a dict in the `configs/*.yaml` shape.
+
+    `tasks`: "endpoint" (the seed's tasks, rewarded by endpoint_hit) or "native" (the scenarios' own
+    tasks, rewarded by task_complete from their verifiers); `verifier`: "code" or "sql" (sql mode's
+    judge is `judge_model` at `judge_base_url`, its key in `judge_api_key_var`); `include_degenerate`
+    keeps tasks validate marked degenerate or broken. None takes each from the config (`data.tasks`,
+    `verification.*`).
     """
     if isinstance(farm_config, dict):
         config = Config.model_validate(farm_config)
@@ -298,19 +405,43 @@ def load_environment(
         config = load_config(farm_config)
     if backend:
         config.hosting.backend = backend  # type: ignore[assignment]
+    if tasks is not None:
+        config.data.tasks = tasks  # type: ignore[assignment]
+    if verifier is not None:
+        config.verification.mode = verifier  # type: ignore[assignment]
+    if include_degenerate is not None:
+        config.verification.include_degenerate = include_degenerate
+    config = Config.model_validate(config.model_dump())  # the overrides checked like the file
+    kind, mode = config.data.tasks, config.verification.mode
     errors: list[ScenarioError] = []
     scenarios = list(load_scenarios(dataset_name or BUNDLED, split, max_scenarios, scenario_filter, errors))
     skipped: list[str] = [str(e) for e in errors]
-    dataset = build_dataset(scenarios, tasks_per_scenario, seed, chain_length, system_prompt, skipped)
+    left_out: dict[str, int] = {}
+    dataset = build_dataset(scenarios, tasks_per_scenario, seed, chain_length, system_prompt, skipped, kind, mode,
+                            config.verification.include_degenerate, left_out)  # fmt: skip
     if skipped:
         log.warning("%d scenario(s) skipped: %s", len(skipped), "; ".join(skipped[:3]))
+    if left_out:
+        bad = [f"{left_out[k]} {k}" for k in ("degenerate", "broken") if left_out.get(k)]
+        log.warning("tasks left out: %s%s", ", ".join(f"{n} {k}" for k, n in left_out.items()),
+                    " (include_degenerate=True keeps the degenerate and broken ones)" if bad else "")  # fmt: skip
+    judge = None
+    if kind == "native" and mode == "sql":
+        from awm_ray.verification.judge import Judge
+
+        settings = config.verification.judge.model_copy(update={
+            "model": judge_model, "base_url": judge_base_url or config.verification.judge.base_url,
+            "api_key_var": judge_api_key_var or config.verification.judge.api_key_var,
+        })  # fmt: skip
+        judge = Judge(settings, evidence_chars=config.verification.evidence_chars)  # its client is built on first use
     return AWMEnv(
         farm,
         config,
         scenarios,
+        judge,
         dataset=dataset,
         eval_dataset=dataset,
-        rubric=make_rubric(include_llm_judge, judge_model, judge_base_url),
+        rubric=make_rubric(include_llm_judge, judge_model, judge_base_url, kind),
         max_turns=max_turns,
         **kwargs,
     )

@@ -17,7 +17,14 @@ A row of `results.jsonl` (every key in every row, so `datasets.load_dataset("jso
 `elapsed_ms`, `call_id`, `model_call_id`, `arguments` as the model sent them), `messages` (the whole
 conversation as sent to the model, tool messages included, and its last reply), `usage`
 (`prompt_tokens`, `completion_tokens`, `total_tokens`, and `turns`: the same per model turn),
-`final_text`, `turns`, `stop`, `error`, `error_kind`, `retried`, `model`, `timings` (ms).
+`final_text`, `turns`, `stop`, `error`, `error_kind`, `retried`, `model`, `timings` (ms), and for
+a scenario's own task (`--tasks native`) `task_kind` ("endpoint" | "native"), `verifier` (its mode)
+and `verification` (`{mode, task_index, result | verdict, evidence (capped), error, message, ms}`,
+None for endpoint tasks and for episodes that ended before they could be verified).
+
+Native episodes are verified on the farm before release (`ep.verify`: the worker holding the slot
+runs the task's verifier in its sandbox on the template and the live database); in sql mode the
+judge (`awm_ray.verification.judge`) then reads the verifier's evidence after the release.
 """
 
 from __future__ import annotations
@@ -40,7 +47,7 @@ from awm_ray.farm.errors import LeaseLost
 from awm_ray.outcomes import STOP_REASONS, Failure, classify
 from awm_ray.results import Results, ResumeRefused, check_identity, check_planned, read_rows
 from awm_ray.scenario import Scenario
-from awm_ray.scenario.tasks import SYSTEM_PROMPT, scenario_tasks
+from awm_ray.scenario.tasks import SYSTEM_PROMPT, native_scenario_tasks, scenario_tasks
 from awm_ray.text import one_line
 
 log = logging.getLogger(__name__)
@@ -82,6 +89,20 @@ class EvalSettings:
     max_concurrent_requests: int | None = None
     dataset: str | None = None
     split: str | None = None
+    tasks: str = "endpoint"
+    verifier: str = "code"
+    include_degenerate: bool = False
+    verification: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def native(self) -> bool:
+        """The scenarios' own tasks, scored by their verifiers (`--tasks native`)."""
+        return self.tasks == "native"
+
+    @property
+    def judge(self) -> dict[str, Any]:
+        """The sql-mode judge's config (`JudgeConfig` fields; `model` None: no judge)."""
+        return dict(self.verification.get("judge") or {})
 
     @property
     def label(self) -> str:
@@ -103,34 +124,52 @@ class EvalSettings:
             "policy": None if self.model else self.policy, "dataset": self.dataset, "split": self.split,
             "seed": self.seed, "tasks_per_scenario": self.tasks_per_scenario, "chain_length": self.chain_length,
             "max_turns": self.max_turns, "sampling": dict(sorted(self.sampling.items())),
+            "tasks": self.tasks, "verifier": self.verifier if self.native else None,
+            "judge_model": self.judge.get("model") if self.native and self.verifier == "sql" else None,
         }  # fmt: skip
 
 
-def plan(scenarios: Iterable[Scenario], settings: EvalSettings, skipped: list[str]) -> Iterator[dict[str, Any]]:
-    """Rollout records in a stable order: (scenario, task index, rollout index)."""
+def plan(scenarios: Iterable[Scenario], settings: EvalSettings, skipped: list[str],
+         skipped_tasks: dict[str, int] | None = None) -> Iterator[dict[str, Any]]:  # fmt: skip
+    """Rollout records in a stable order: (scenario, task index, rollout index).
+
+    Endpoint tasks are sampled from passed endpoints; native tasks are the scenario's own ones that
+    have a verifier in `settings.verifier` mode (not those validate marked degenerate or broken,
+    unless `include_degenerate`: the ones left out are counted in `skipped_tasks`).
+    """
     examples = 0
-    tasks_of = scenario_tasks(scenarios, settings.tasks_per_scenario, settings.seed, settings.chain_length, skipped)
+    if settings.native:
+        tasks_of: Iterator[tuple[Scenario, Any, list[Any]]] = native_scenario_tasks(
+            scenarios, settings.tasks_per_scenario, settings.verifier, settings.include_degenerate, skipped,
+            skipped_tasks,
+        )  # fmt: skip
+    else:
+        tasks_of = scenario_tasks(scenarios, settings.tasks_per_scenario, settings.seed, settings.chain_length, skipped)
     for scenario, _, tasks in tasks_of:
-        for index, task in enumerate(tasks):
+        for position, task in enumerate(tasks):
             if settings.num_examples is not None and examples >= settings.num_examples:
                 return
             examples += 1
+            index = task.index if settings.native else position
+            prompt = task.task if settings.native else task.prompt
             for rollout in range(settings.rollouts_per_example):
                 example_id = f"{scenario.name}#{index}"
                 yield {"id": f"{example_id}/{rollout}", "example_id": example_id, "rollout": rollout,
-                       "scenario": scenario.name, "task_index": index, "prompt": task.prompt,
-                       "targets": list(task.targets)}  # fmt: skip
+                       "scenario": scenario.name, "task_index": index, "prompt": prompt,
+                       "targets": list(task.targets), "task_kind": settings.tasks,
+                       "verifier": settings.verifier if settings.native else None}  # fmt: skip
 
 
 def empty_row(record: dict[str, Any], failure: Failure | None = None) -> dict[str, Any]:
     """A results row with nothing done yet (every key present, so all rows share one schema)."""
-    metrics = rewards.score(record["targets"], [])
+    metrics = rewards.score_episode(record.get("task_kind") or "endpoint", record["targets"], [])
     return {**record, "reward": metrics.pop("reward"), "metrics": metrics, "tool_calls": [], "messages": [],
+            "verification": None,
             "usage": {"prompt_tokens": None, "completion_tokens": None, "total_tokens": None, "turns": []},
             "final_text": None, "turns": 0, "stop": failure.stop if failure else None,
             "error": failure.error if failure else None, "error_kind": failure.kind if failure else None,
             "retried": False, "model": None,
-            "timings": {"lease_ms": None, "model_ms": 0.0, "env_ms": 0.0, "total_ms": None}}  # fmt: skip
+            "timings": {"lease_ms": None, "model_ms": 0.0, "env_ms": 0.0, "verify_ms": None, "total_ms": None}}  # fmt: skip
 
 
 class ModelEndpoint(Protocol):
@@ -177,11 +216,13 @@ def _split_sampling(client: Any, sampling: dict[str, Any]) -> tuple[dict[str, An
     return sampling, extra
 
 
-async def run_episode(farm: Any, endpoint: ModelEndpoint, record: dict[str, Any], max_turns: int) -> dict[str, Any]:
-    """Play one rollout: lease, converse with the model, call tools, release. Never raises.
+async def run_episode(farm: Any, endpoint: ModelEndpoint, record: dict[str, Any], max_turns: int,
+                      judge: Any = None) -> dict[str, Any]:  # fmt: skip
+    """Play one rollout: lease, converse with the model, call tools, (native: verify,) release. Never raises.
 
     The row's `stop` is one of `STOP_REASONS`; a lease lost mid-episode is retried once on a
-    fresh lease (`retried`), with a fresh conversation.
+    fresh lease (`retried`), with a fresh conversation. `judge`: the sql-mode `Judge` (None: sql
+    rows get the verifier's evidence and a `judge_error`, no verdict).
     """
     started = time.perf_counter()
     row = empty_row(record)
@@ -189,6 +230,7 @@ async def run_episode(farm: Any, endpoint: ModelEndpoint, record: dict[str, Any]
         episode = _EpisodeLoop(record, row)
         try:
             await episode.play(farm, endpoint, max_turns)
+            await episode.judge(judge)
         except LeaseLost as exc:
             episode.fail(classify(exc))
             if attempt == 0:
@@ -217,46 +259,79 @@ class _EpisodeLoop:
         self.calls: list[dict[str, Any]] = []
         self.usage: dict[str, Any] = {"prompt_tokens": None, "completion_tokens": None, "total_tokens": None, "turns": []}
         self.ids: set[str] = set()
+        self.verification: Any = None  # a Verification, once the episode is verified
         row.update(stop=None, error=None, error_kind=None, final_text=None, turns=0)
-        row["timings"].update(model_ms=0.0, env_ms=0.0, lease_ms=None)
+        row["timings"].update(model_ms=0.0, env_ms=0.0, lease_ms=None, verify_ms=None)
 
     async def play(self, farm: Any, endpoint: ModelEndpoint, max_turns: int) -> None:
-        row, timings = self.row, self.row["timings"]
+        timings = self.row["timings"]
         t = time.perf_counter()
         async with farm.lease(self.record["scenario"]) as episode:
             timings["lease_ms"] = (time.perf_counter() - t) * 1000
-            tools = [{"type": "function", "function": d} for d in episode.tools]
-            row["stop"] = "max_turns"
-            for turn in range(1, max_turns + 1):
-                row["turns"] = turn
+            failed: Exception | None = None
+            try:
+                await self._converse(episode, endpoint, max_turns)
+            except LeaseLost:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the episode ended badly; what it did is still verified
+                failed = exc
+            if self.record.get("task_kind") == "native":
                 t = time.perf_counter()
-                body = await endpoint.complete(wellformed(self.messages), tools)
-                timings["model_ms"] += (time.perf_counter() - t) * 1000
-                reply = parse_reply(body, self.ids, turn)
-                self._count(reply)
-                if reply.message is not None:
-                    self.messages.append(reply.message)
-                if reply.outcome is not None:
-                    self._model_outcome(reply)
-                    return
-                if not reply.tool_calls:
-                    row["stop"], row["final_text"] = "no_tool_calls", reply.text
-                    return
-                for call in reply.tool_calls:  # in the order the model sent them
-                    t = time.perf_counter()
-                    result = await episode.call(call.name, call.arguments)
-                    timings["env_ms"] += (time.perf_counter() - t) * 1000
-                    self.calls.append({**result.to_dict(), "call_id": call.id, "model_call_id": call.model_id,
-                                       "arguments": call.arguments})  # fmt: skip
-                    self.messages.append({"role": "tool", "tool_call_id": call.id, "content": result.text})
+                self.verification = await episode.verify(self.record["task_index"], self.row["final_text"],
+                                                         self.record["verifier"])  # fmt: skip
+                timings["verify_ms"] = (time.perf_counter() - t) * 1000
+            if failed is not None:
+                raise failed
+
+    async def _converse(self, episode: Any, endpoint: ModelEndpoint, max_turns: int) -> None:
+        row, timings = self.row, self.row["timings"]
+        tools = [{"type": "function", "function": d} for d in episode.tools]
+        row["stop"] = "max_turns"
+        for turn in range(1, max_turns + 1):
+            row["turns"] = turn
+            t = time.perf_counter()
+            body = await endpoint.complete(wellformed(self.messages), tools)
+            timings["model_ms"] += (time.perf_counter() - t) * 1000
+            reply = parse_reply(body, self.ids, turn)
+            self._count(reply)
+            if reply.message is not None:
+                self.messages.append(reply.message)
+            if reply.outcome is not None:
+                self._model_outcome(reply)
+                return
+            if not reply.tool_calls:
+                row["stop"], row["final_text"] = "no_tool_calls", reply.text
+                return
+            for call in reply.tool_calls:  # in the order the model sent them
+                t = time.perf_counter()
+                result = await episode.call(call.name, call.arguments)
+                timings["env_ms"] += (time.perf_counter() - t) * 1000
+                self.calls.append({**result.to_dict(), "call_id": call.id, "model_call_id": call.model_id,
+                                   "arguments": call.arguments})  # fmt: skip
+                self.messages.append({"role": "tool", "tool_call_id": call.id, "content": result.text})
+
+    async def judge(self, judge: Any) -> None:
+        """Sql mode, after the release: the judge's verdict from the verifier's evidence."""
+        v = self.verification
+        if v is None or v.mode != "sql" or v.error is not None:
+            return
+        if judge is None:
+            v.judge_error = "no judge configured (--judge-model / verification.judge.model): sql mode needs one"
+            return
+        result = await judge.judge(self.record["prompt"], self.messages, v.evidence, self.row["final_text"])
+        v.verdict, v.judge_error, v.judge_ms = result.verdict, result.error, result.ms
+        if result.reason:
+            v.extra["judge_reason"] = result.reason
 
     def fail(self, failure: Failure) -> None:
         self.row.update(stop=failure.stop, error=failure.error, error_kind=failure.kind)
 
     def finish(self) -> None:
-        metrics = rewards.score(self.record["targets"], self.calls)
+        kind = self.record.get("task_kind") or "endpoint"
+        metrics = rewards.score_episode(kind, self.record["targets"], self.calls, self.verification)
+        verification = None if self.verification is None else self.verification.to_dict()
         self.row.update(reward=metrics.pop("reward"), metrics=metrics, tool_calls=self.calls,
-                        messages=_row_messages(self.messages), usage=self.usage)  # fmt: skip
+                        messages=_row_messages(self.messages), usage=self.usage, verification=verification)  # fmt: skip
 
     def _count(self, reply: ModelReply) -> None:
         turn_usage = dict(reply.usage or {"prompt_tokens": None, "completion_tokens": None, "total_tokens": None})
@@ -281,11 +356,18 @@ def _row_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 class EpisodeRunner:
-    """A Ray actor that plays many episodes at once against one model endpoint."""
+    """A Ray actor that plays many episodes at once against one model endpoint.
+
+    `verification`: the `VerificationConfig` of native episodes (limits, judge); `judge_api_key`:
+    the judge's key, read by the driver; `solutions`: `SolutionBook.to_json()` the reference
+    policy's oracle plays for scenarios' own tasks.
+    """
 
     def __init__(self, farm_config: dict, model: str | None, base_url: str | None, api_key: str | None,
                  policy: str, seed: int, max_turns: int, sampling: dict[str, Any],
-                 request_timeout_s: float = 600.0, max_requests: int | None = None):  # fmt: skip
+                 request_timeout_s: float = 600.0, max_requests: int | None = None,
+                 verification: dict[str, Any] | None = None, judge_api_key: str | None = None,
+                 solutions: list[dict[str, Any]] | None = None):  # fmt: skip
         from openai import AsyncOpenAI
 
         from awm_ray.config import Config
@@ -293,26 +375,38 @@ class EpisodeRunner:
 
         self._policy_server = None
         if model is None:
-            from awm_ray.policy import PolicyServer, model_id
+            from awm_ray.policy import PolicyServer, SolutionBook, model_id
 
-            self._policy_server = PolicyServer(policy, seed=seed)
+            book = SolutionBook.from_json(solutions) if solutions else None
+            self._policy_server = PolicyServer(policy, seed=seed, solutions=book)
             self._policy_server.__enter__()
             base_url, model, api_key = self._policy_server.base_url, model_id(policy), "unused"
         self.model = model
         self.client = AsyncOpenAI(base_url=base_url, api_key=api_key or "unset", max_retries=2, timeout=request_timeout_s)
         gate = asyncio.Semaphore(max_requests) if max_requests else None
         self.endpoint = ChatEndpoint(self.client, model, sampling, gate)
-        self.farm = Farm.connect(None, Config(farm=farm_config))
+        config = Config(farm=farm_config, verification=verification or {})
+        self.farm = Farm.connect(None, config)
         self.max_turns = max_turns
+        self.judge = None
+        if config.verification.judge.model:
+            from awm_ray.verification.judge import Judge
+
+            judge = config.verification.judge
+            client = AsyncOpenAI(base_url=judge.base_url, api_key=judge_api_key or "unset", timeout=judge.timeout_s,
+                                 max_retries=judge.max_retries)  # fmt: skip
+            self.judge = Judge(judge, client, config.verification.evidence_chars)
 
     async def run(self, record: dict[str, Any]) -> dict[str, Any]:
-        row = await run_episode(self.farm, self.endpoint, record, self.max_turns)
+        row = await run_episode(self.farm, self.endpoint, record, self.max_turns, self.judge)
         row["model"] = self.model
         return row
 
     async def close(self) -> None:
         await self.farm.release_all()  # whatever a cancelled episode still held or awaited
         await self.client.close()
+        if self.judge is not None:
+            await self.judge.client().close()
         if self._policy_server is not None:
             self._policy_server.__exit__(None, None, None)
             self._policy_server = None
@@ -328,15 +422,26 @@ def evaluate(scenarios: Iterable[Scenario], settings: EvalSettings, farm: Any,
     import ray
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
+    scenarios = list(scenarios)
     data = getattr(getattr(farm, "config", None), "data", None)
     if settings.dataset is None and data is not None:
         settings.dataset, settings.split = data.dataset, data.split
     planned, skipped = preflight(scenarios, settings)
     if skipped:
         log.warning("%d scenario(s) without tasks: %s", len(skipped), "; ".join(skipped[:3]))
+    left_out = skipped_tasks(scenarios, settings)
+    if left_out:
+        log.warning("%s", skipped_tasks_warning(left_out, settings))
     api_key = os.environ.get(settings.api_key_var) if settings.api_key_var else None
     if settings.model and settings.api_key_var and api_key is None:
         raise ValueError(f"environment variable {settings.api_key_var} (--api-key-var) is not set")
+    judge_api_key, solutions = None, None
+    if settings.native:
+        judge_api_key = _judge_key(settings)
+        if not settings.model:
+            from awm_ray.policy import SolutionBook
+
+            solutions = SolutionBook.from_scenarios(scenarios).to_json()
     results = Results(settings.out_dir, settings.identity(), settings.resume, settings.label, _describe(settings))
     todo = [r for r in planned if r["id"] not in results.done]
     if progress:
@@ -350,7 +455,7 @@ def evaluate(scenarios: Iterable[Scenario], settings: EvalSettings, farm: Any,
             scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=True),
         ).remote(farm.config.farm.model_dump(mode="json"), settings.model, settings.base_url, api_key,
                  settings.policy, settings.seed, settings.max_turns, settings.sampling, settings.request_timeout_s,
-                 per_runner)
+                 per_runner, settings.verification, judge_api_key, solutions)
         for node in (nodes if todo else [])
     ]  # fmt: skip
     in_flight: dict[Any, dict[str, Any]] = {}
@@ -389,7 +494,56 @@ def evaluate(scenarios: Iterable[Scenario], settings: EvalSettings, farm: Any,
             ray.kill(runner)
         summary = results.close()
     summary["skipped_scenarios"] = skipped
+    summary["skipped_tasks"] = left_out
     return summary
+
+
+def skipped_tasks(scenarios: Iterable[Scenario], settings: EvalSettings) -> dict[str, int]:
+    """Native runs: the scenarios' own tasks the plan leaves out, by reason (empty for endpoint runs)."""
+    if not settings.native:
+        return {}
+    counts: dict[str, int] = {}
+    for _ in native_scenario_tasks(scenarios, None, settings.verifier, settings.include_degenerate, [], counts):
+        pass
+    return counts
+
+
+def skipped_tasks_warning(counts: dict[str, int], settings: EvalSettings) -> str:
+    """"skipping 3 degenerate and 1 broken task(s) (--include-degenerate keeps them); 7 have no code verifier"."""
+    parts = []
+    bad = [f"{counts[k]} {k}" for k in ("degenerate", "broken") if counts.get(k)]
+    if bad:
+        parts.append(f"skipping {' and '.join(bad)} task(s) (awm-ray validate marked them; --include-degenerate "
+                     "keeps them)")  # fmt: skip
+    if counts.get("no_verifier"):
+        parts.append(f"{counts['no_verifier']} task(s) have no {settings.verifier} verifier")
+    return "; ".join(parts)
+
+
+def _judge_key(settings: EvalSettings) -> str | None:
+    """The sql-mode judge's API key, from its variable (None when there is no judge or no variable)."""
+    judge = settings.judge
+    if settings.verifier != "sql" or not judge.get("model") or not judge.get("api_key_var"):
+        return None
+    return os.environ.get(judge["api_key_var"])
+
+
+def check_native(settings: EvalSettings) -> None:
+    """A native run's settings, before anything starts: raises `ValueError` saying what to pass."""
+    if settings.tasks not in rewards.TASK_KINDS:
+        raise ValueError(f"--tasks must be one of {', '.join(rewards.TASK_KINDS)}, not {settings.tasks!r}")
+    if not settings.native:
+        return
+    if settings.chain_length != 1:
+        raise ValueError("--chain-length applies to endpoint tasks only; a scenario's own tasks are played as they are")
+    if settings.verifier == "sql":
+        judge = settings.judge
+        if not judge.get("model"):
+            raise ValueError("--verifier sql needs a judge: pass --judge-model (and --judge-base-url, "
+                             "--judge-api-key-var), or use --verifier code")  # fmt: skip
+        var = judge.get("api_key_var")
+        if var and not os.environ.get(var):
+            raise ValueError(f"environment variable {var} (--judge-api-key-var) is not set")
 
 
 def preflight(scenarios: Iterable[Scenario], settings: EvalSettings) -> tuple[list[dict[str, Any]], list[str]]:
@@ -398,11 +552,12 @@ def preflight(scenarios: Iterable[Scenario], settings: EvalSettings) -> tuple[li
     Raises `NothingToEvaluate` (no rollout to run), `ResumeRefused` (`resume` of a different run,
     or of rows whose tasks differ from this run's), `FileExistsError` (results exist, no `resume`).
     """
+    check_native(settings)
     skipped: list[str] = []
     scenarios = list(scenarios)
     planned = list(plan(scenarios, settings, skipped))
     if not planned:
-        raise NothingToEvaluate(nothing_to_evaluate(scenarios, skipped, settings.dataset))
+        raise NothingToEvaluate(nothing_to_evaluate(scenarios, skipped, settings.dataset, settings.native))
     results_path = Path(settings.out_dir) / "results.jsonl"
     if settings.resume:
         rows, _ = read_rows(results_path)
@@ -413,12 +568,18 @@ def preflight(scenarios: Iterable[Scenario], settings: EvalSettings) -> tuple[li
     return planned, skipped
 
 
-def nothing_to_evaluate(scenarios: list[Scenario], skipped: list[str], dataset: str | None) -> str:
+def nothing_to_evaluate(scenarios: list[Scenario], skipped: list[str], dataset: str | None, native: bool = False) -> str:
     """Why no rollout could be planned, and what to run."""
     where = f"--dataset {dataset}" if dataset else "the dataset"
     if not scenarios:
         return f"nothing to evaluate: no scenario was loaded from {where} (check --dataset, --filter, --max-scenarios)"
     reasons = "; ".join(skipped[:3]) + (f"; ... {len(skipped) - 3} more" if len(skipped) > 3 else "")
+    if native:
+        return (
+            f"nothing to evaluate: none of the {len(scenarios)} scenario(s) has a task of its own to play ({reasons}). "
+            "Native tasks come from the dataset's tasks and verifiers (AWM-1K gen_tasks.jsonl and gen_verifier*.jsonl, "
+            "or tasks/verifiers columns); try --verifier with the other mode, --include-degenerate, or --tasks endpoint"
+        )
     return (
         f"nothing to evaluate: none of the {len(scenarios)} scenario(s) gave a task ({reasons}). Tasks come from "
         f"endpoints a val_report marks as passed: run `awm-ray validate {where} --write-dataset DIR`, then "

@@ -112,11 +112,14 @@ class Results:
         def mean(values: list[float]) -> float | None:
             return round(sum(values) / len(values), 4) if values else None
 
+        metric_keys = list(rewards.REWARD_WEIGHTS)
+        for r in rows:
+            metric_keys += [k for k in r["metrics"] if k not in metric_keys]
         return {
             "label": self.label,
             "rollouts": len(rows),
             "mean_reward": mean([r["reward"] for r in rows]),
-            "metrics": {k: mean([r["metrics"][k] for r in rows]) for k in rewards.REWARD_WEIGHTS},
+            "metrics": {k: mean([r["metrics"][k] for r in rows if k in r["metrics"]]) for k in metric_keys},
             "stops": {k: stops[k] for k in [*STOP_REASONS, "unknown"] if stops.get(k)},
             "errors": dict(errors.most_common()),
             "error_examples": examples,
@@ -127,6 +130,7 @@ class Results:
             "tokens": tokens,
             "by_scenario": {k: {"n": len(v), "mean_reward": mean(v)} for k, v in sorted(by_scenario.items())},
             "by_endpoint": {k: {"n": len(v), "hit_rate": mean(v)} for k, v in sorted(by_endpoint.items())},
+            **native_summary(rows),
             "throughput": {"rollouts_this_run": new, "elapsed_s": round(elapsed, 2),
                            "rollouts_per_s": round(new / elapsed, 3) if elapsed > 0 else None},  # fmt: skip
             "settings": self.settings,
@@ -229,3 +233,63 @@ def tool_error_kind(call: Mapping[str, Any]) -> str | None:
 
 def _show(value: Any) -> str:
     return "none" if value is None else one_line(json.dumps(value, ensure_ascii=False, sort_keys=True), 120)
+
+
+def native_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """For rows of scenarios' own tasks: `task_complete` by scenario and by task, and `verification`
+    (rows verified, errors by kind, verdicts, judge errors, verify and verifier ms p50/p95). Empty
+    when no row is a native one."""
+    native = [r for r in rows if r.get("task_kind") == "native"]
+    if not native:
+        return {}
+    by_scenario: dict[str, list[float]] = collections.defaultdict(list)
+    by_task: dict[str, dict[str, Any]] = {}
+    errors: collections.Counter[str] = collections.Counter()
+    verdicts: collections.Counter[str] = collections.Counter()
+    verify_ms, verifier_ms = [], []
+    judge_errors = verified = 0
+    for r in native:
+        done = r["metrics"].get("task_complete", 0.0)
+        by_scenario[r["scenario"]].append(done)
+        task = by_task.setdefault(r["example_id"], {"scenario": r["scenario"], "task_index": r["task_index"],
+                                                    "task": one_line(r["prompt"], 160), "rollouts": []})  # fmt: skip
+        task["rollouts"].append(done)
+        v = r.get("verification")
+        if v is None:
+            errors["not_verified"] += 1
+            continue
+        verified += 1
+        if v.get("error"):
+            errors[v["error"]] += 1
+        outcome = v.get("verdict") if v.get("mode") == "sql" else v.get("result")
+        if outcome:
+            verdicts[outcome] += 1
+        judge_errors += bool(v.get("judge_error"))
+        if (r.get("timings") or {}).get("verify_ms") is not None:
+            verify_ms.append(r["timings"]["verify_ms"])
+        if v.get("ms"):
+            verifier_ms.append(v["ms"])
+
+    def mean(values: list[float]) -> float | None:
+        return round(sum(values) / len(values), 4) if values else None
+
+    return {
+        "task_complete": mean([r["metrics"].get("task_complete", 0.0) for r in native]),
+        "task_complete_by_scenario": {k: {"n": len(v), "task_complete": mean(v)} for k, v in sorted(by_scenario.items())},
+        "task_complete_by_task": {
+            k: {"scenario": t["scenario"], "task_index": t["task_index"], "task": t["task"], "n": len(t["rollouts"]),
+                "task_complete": mean(t["rollouts"])}
+            for k, t in sorted(by_task.items())
+        },  # fmt: skip
+        "verification": {
+            "verified": verified, "errors": dict(errors.most_common()), "results": dict(verdicts.most_common()),
+            "judge_errors": judge_errors, "verify_ms": _percentiles(verify_ms), "verifier_ms": _percentiles(verifier_ms),
+        },  # fmt: skip
+    }
+
+
+def _percentiles(values: list[float]) -> dict[str, float | None]:
+    if not values:
+        return {"p50": None, "p95": None}
+    ordered = sorted(values)
+    return {"p50": round(ordered[len(ordered) // 2], 3), "p95": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 3)}

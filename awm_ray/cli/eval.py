@@ -19,6 +19,7 @@ from awm_ray.cli.options import (
     MODEL_OPTIONS,
     PATH,
     SAMPLING_OPTIONS,
+    TASK_OPTIONS,
     load_command_config,
     sampling_args,
 )
@@ -30,6 +31,7 @@ from awm_ray.text import one_line
 
 @click.command("eval", context_settings=CONTEXT, short_help="Evaluate a model (or the reference policy) on the farm")
 @DATA_OPTIONS
+@TASK_OPTIONS
 @FARM_OPTIONS
 @MODEL_OPTIONS
 @click.option("--num-examples", type=int, help="evaluate at most N tasks")
@@ -46,7 +48,7 @@ from awm_ray.text import one_line
 def command(config: Path | None, out: Path | None, **options: Any) -> int:
     """Evaluate a model (or the built-in reference policy) on the farm; writes results.jsonl."""
     # every option named like an `EvalSettings` field is passed to it as is
-    from awm_ray.evaluate import EvalSettings, evaluate, preflight
+    from awm_ray.evaluate import EvalSettings, evaluate, preflight, skipped_tasks, skipped_tasks_warning
     from awm_ray.farm import Farm
 
     if options["model"] and not options["base_url"]:
@@ -59,11 +61,16 @@ def command(config: Path | None, out: Path | None, **options: Any) -> int:
     eval_settings = EvalSettings(out_dir=out, **{name: value for name, value in options.items() if name in names})
     data = settings.data
     eval_settings.dataset, eval_settings.split = data.dataset, data.split
+    eval_settings.tasks, eval_settings.verifier = data.tasks, settings.verification.mode
+    eval_settings.include_degenerate = settings.verification.include_degenerate
+    eval_settings.verification = settings.verification.model_dump(mode="json")
     errors: list[ScenarioError] = []
     scenarios = list(load_scenarios(data.dataset, data.split, data.max_scenarios, data.scenario_filter, errors))
     for exc in errors:
         console.print(f"[yellow]skipped row:[/yellow] {escape(one_line(exc, 500))}", highlight=False)
     preflight(scenarios, eval_settings)  # nothing to run, or a --resume of another run: say so before starting Ray
+    if left_out := skipped_tasks(scenarios, eval_settings):
+        console.print(f"[yellow]warning:[/yellow] {escape(skipped_tasks_warning(left_out, eval_settings))}", highlight=False)
     console.print(f"{eval_settings.label}: {len(scenarios)} scenario(s), writing to {out}", highlight=False)
     farm = Farm.start(settings, scenarios)
     columns = (TextColumn("episodes"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
@@ -94,11 +101,17 @@ def print_eval(summary: dict[str, Any], out: Path) -> None:
     table.add_column("scenario", no_wrap=True)
     table.add_column("rollouts", justify="right")
     table.add_column("mean reward", justify="right")
+    native = summary.get("task_complete_by_scenario") or {}
+    if native:
+        table.add_column("task_complete", justify="right")
     for name, s in list(summary["by_scenario"].items())[:40]:
-        table.add_row(name, str(s["n"]), f"{s['mean_reward']:.3f}")
+        extra = [f"{native[name]['task_complete']:.3f}"] if name in native else []
+        table.add_row(name, str(s["n"]), f"{s['mean_reward']:.3f}", *extra)
     if len(summary["by_scenario"]) > 40:
-        table.add_row(f"... {len(summary['by_scenario']) - 40} more in summary.json", "", "")
+        table.add_row(f"... {len(summary['by_scenario']) - 40} more in summary.json", "", "", *([""] if native else []))
     console.print(table)
+    if native:
+        print_native(summary)
     metrics = ", ".join(f"{k} {v:.3f}" for k, v in summary["metrics"].items() if v is not None)
     mean = summary["mean_reward"]
     tokens = summary.get("tokens") or {}
@@ -118,6 +131,31 @@ def print_eval(summary: dict[str, Any], out: Path) -> None:
     for kind, example in (summary.get("error_examples") or {}).items():
         console.print(f"  {kind} x{summary['errors'].get(kind, 0)}: {one_line(example, 200)}", highlight=False, markup=False)
     console.print(f"results: {out / 'results.jsonl'}  summary: {out / 'summary.json'}", highlight=False)
+
+
+def print_native(summary: dict[str, Any]) -> None:
+    """A scenario's own tasks: task_complete per task (the first 40), and how verification went."""
+    table = Table(title="task_complete by task")
+    table.add_column("task", no_wrap=True)
+    table.add_column("n", justify="right")
+    table.add_column("task_complete", justify="right")
+    table.add_column("text", overflow="fold")
+    tasks = summary.get("task_complete_by_task") or {}
+    for key, t in list(tasks.items())[:40]:
+        table.add_row(key, str(t["n"]), f"{t['task_complete']:.3f}", escape(t["task"]))
+    if len(tasks) > 40:
+        table.add_row(f"... {len(tasks) - 40} more in summary.json", "", "", "")
+    console.print(table)
+    v = summary.get("verification") or {}
+    ms = v.get("verify_ms") or {}
+    console.print(
+        f"task_complete {summary.get('task_complete')}; verified {v.get('verified', 0)}, results "
+        f"{_counts(v.get('results'))}, errors {_counts(v.get('errors'))}, judge errors {v.get('judge_errors', 0)}; "
+        f"verify ms p50 {ms.get('p50')} p95 {ms.get('p95')}",
+        highlight=False, markup=False,
+    )
+    if summary.get("skipped_tasks"):
+        console.print(f"tasks left out: {_counts(summary['skipped_tasks'])}", highlight=False, markup=False)
 
 
 def _counts(counts: dict[str, int] | None) -> str:

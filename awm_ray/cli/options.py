@@ -119,6 +119,23 @@ MODEL_OPTIONS = option_group(
 """Who plays the episodes: `--model --base-url --api-key-var`, or the reference `--policy`."""
 
 
+TASK_OPTIONS = option_group(
+    config_option("--tasks", key="data.tasks", type=click.Choice(["endpoint", "native"]),
+                  help="endpoint: tasks sampled from passed endpoints, reward endpoint_hit (default); native: the "
+                  "scenarios' own tasks, reward task_complete from their verifiers"),
+    config_option("--verifier", key="verification.mode", type=click.Choice(["code", "sql"]),
+                  help="native tasks: code = the verifier's own verdict (default); sql = its evidence + an LLM judge"),
+    config_option("--include-degenerate", key="verification.include_degenerate", is_flag=True, default=None,
+                  help="native tasks: also play tasks `awm-ray validate` marked degenerate or broken"),
+    config_option("--judge-model", key="verification.judge.model", help="sql mode: the judge model"),
+    config_option("--judge-base-url", key="verification.judge.base_url",
+                  help="sql mode: the judge's OpenAI-compatible endpoint (default: the openai default)"),
+    config_option("--judge-api-key-var", key="verification.judge.api_key_var",
+                  help="sql mode: environment variable holding the judge's API key (default OPENAI_API_KEY)"),
+)  # fmt: skip
+"""Which tasks, verified how: `--tasks --verifier --include-degenerate --judge-model --judge-base-url --judge-api-key-var`."""
+
+
 class JsonObject(click.ParamType):
     """A JSON object given on the command line (`'{"temperature": 0.7}'`), as a dict."""
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from awm_ray.scenario.model import Scenario
+from awm_ray.scenario.native import NativeTask, choose_tasks
 from awm_ray.scenario.tools import Tool, Toolset, tools_from_spec
 
 SYSTEM_PROMPT = (
@@ -118,6 +119,36 @@ def scenario_tasks(
             skipped.append(str(exc))
             continue
         yield scenario, tools, tasks
+
+
+def native_scenario_tasks(
+    scenarios: Iterable[Scenario],
+    count: int | None,
+    mode: str,
+    include_degenerate: bool,
+    skipped: list[str],
+    skipped_tasks: dict[str, int] | None = None,
+) -> Iterator[tuple[Scenario, Toolset, list[NativeTask]]]:
+    """Each scenario with its tools and the own tasks to play with `mode` verifiers (at most `count`
+    per scenario, `choose_tasks`); a scenario with none is added to `skipped` with the reason, and
+    the tasks left out are counted by reason in `skipped_tasks` (`no_verifier`, `degenerate`, `broken`)."""
+    for scenario in scenarios:
+        if not scenario.tasks:
+            skipped.append(f"{scenario.name}: no tasks of its own")
+            continue
+        if scenario.spec is None:
+            skipped.append(f"{scenario.name}: no spec (validate it and use the written dataset)")
+            continue
+        tasks, left_out = choose_tasks(scenario.tasks, scenario.val_report, mode, count, include_degenerate)
+        for reason, n in left_out.items():
+            if skipped_tasks is not None:
+                skipped_tasks[reason] = skipped_tasks.get(reason, 0) + n
+        if not tasks:
+            reasons = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in left_out.items())
+            skipped.append(f"{scenario.name}: none of its {len(scenario.tasks)} tasks can be played with {mode} "
+                           f"verifiers ({reasons})")  # fmt: skip
+            continue
+        yield scenario, tools_from_spec(scenario.spec), tasks
 
 
 def task_prompt(tools: Iterable[Tool]) -> str:

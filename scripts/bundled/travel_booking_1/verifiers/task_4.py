@@ -1,5 +1,4 @@
 def verify_task_completion(initial_db_path: str, final_db_path: str, final_answer: str | None = None) -> dict:
-    import re
     import sqlite3
 
     def rows(path, sql, params=()):
@@ -9,9 +8,10 @@ def verify_task_completion(initial_db_path: str, final_db_path: str, final_answe
         finally:
             conn.close()
 
-    balance = rows(initial_db_path, "SELECT points_balance FROM loyalty_accounts WHERE user_id = 1")
-    accounts = "SELECT id, points_balance FROM loyalty_accounts ORDER BY id"
-    if len(balance) != 1 or not final_answer or rows(initial_db_path, accounts) != rows(final_db_path, accounts):
+    stay = rows(initial_db_path, """SELECT b.confirmation_code FROM bookings b JOIN hotels h ON h.id = b.hotel_id
+                                    WHERE b.user_id = 1 AND b.status = 'confirmed' AND h.city = 'New York'
+                                    AND b.check_in >= date('now')""")
+    bookings = "SELECT id, status, seat_preference, special_requests FROM bookings ORDER BY id"
+    if len(stay) != 1 or not final_answer or rows(initial_db_path, bookings) != rows(final_db_path, bookings):
         return {"result": "others"}
-    numbers = {int(n.replace(",", "")) for n in re.findall(r"\d[\d,]*", final_answer)}
-    return {"result": "complete" if balance[0][0] in numbers else "others"}
+    return {"result": "complete" if stay[0][0].lower() in final_answer.lower() else "others"}
