@@ -20,6 +20,7 @@ from typing import Any
 from awm_ray import rewards
 from awm_ray.conversation import USAGE_KEYS
 from awm_ray.outcomes import STOP_REASONS
+from awm_ray.percentiles import percentiles
 from awm_ray.text import dumps, one_line
 
 log = logging.getLogger(__name__)
@@ -283,13 +284,6 @@ def native_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
         },  # fmt: skip
         "verification": {
             "verified": verified, "errors": dict(errors.most_common()), "results": dict(verdicts.most_common()),
-            "judge_errors": judge_errors, "verify_ms": _percentiles(verify_ms), "verifier_ms": _percentiles(verifier_ms),
+            "judge_errors": judge_errors, "verify_ms": percentiles(verify_ms), "verifier_ms": percentiles(verifier_ms),
         },  # fmt: skip
     }
-
-
-def _percentiles(values: list[float]) -> dict[str, float | None]:
-    if not values:
-        return {"p50": None, "p95": None}
-    ordered = sorted(values)
-    return {"p50": round(ordered[len(ordered) // 2], 3), "p95": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 3)}
