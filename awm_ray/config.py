@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 BackendName = Literal["subprocess", "inprocess"]
 
@@ -65,6 +65,35 @@ class HostingConfig(_Strict):
         "validate` finds them: app_state.kept_in_memory); always: for every scenario; never: warm apps are always "
         "reused. A fresh app is started in the background when the last episode's slot is released, so a lease "
         "rarely waits for it.",
+    )
+    preflight: bool = Field(
+        True,
+        description="inprocess: import each new scenario code (per code hash, per node) first in a sandboxed child "
+        "(awm_ray.hosting.sandbox: import_memory_mb, start_timeout_s of CPU and wall time, no processes), so code "
+        "that exits, kills, exhausts memory, loops or forks at import never reaches the hosting process. "
+        "`awm-ray validate` with inprocess runs each scenario's whole validation in such a child.",
+    )
+    import_memory_mb: int = Field(
+        1024, ge=64, description="Memory (MB of address space) a sandboxed in-process import or validation may add."
+    )
+    server_memory_mb: int | None = Field(
+        2048,
+        ge=128,
+        description="subprocess: address-space limit (RLIMIT_AS, MB) of each scenario server; past it, its "
+        "allocations fail (MemoryError) instead of starving the machine. null = no limit.",
+    )
+    server_cpu_s: float | None = Field(
+        3600.0,
+        gt=0,
+        description="subprocess: CPU seconds (RLIMIT_CPU) a scenario server may use in its life; a server past it is "
+        "killed, counted as its scenario's failure, and replaced. null = no limit.",
+    )
+    worker_memory_mb: int | None = Field(
+        None,
+        ge=256,
+        description="inprocess, in farm workers: a worker whose resident memory passes this is stopped (Ray restarts "
+        "it) and the scenario that grew it is charged a failure (see farm.max_scenario_failures). null = the "
+        "worker's share of its node's memory (memory * farm.memory_fraction / workers) + 1024 MB.",
     )
     port_range: tuple[int, int] | None = Field(
         None, description="Inclusive [low, high] ports to lease from; null lets the kernel pick free ports."
@@ -133,6 +162,15 @@ class FarmConfig(_Strict):
     heartbeat_s: float = Field(
         1.0, gt=0, description="Period of the scheduler's worker check (liveness, expiry, inventory)."
     )
+    max_scenario_failures: int = Field(
+        3,
+        ge=1,
+        description="A scenario that failed this many times on the farm (a start attempt that failed, not counting a "
+        "worker repeating a failure it remembers for failed_start_ttl_s; or a server or worker death "
+        "its own code caused: exit, signal, memory or CPU limit, a blocked event loop) is unavailable for the "
+        "farm's life: its leases fail at once with ScenarioUnavailable and the last reason. A successful start "
+        "clears the failed starts, not the deaths; add_scenarios() with the scenario again clears both.",
+    )
     worker_dead_after_s: float = Field(
         30.0, gt=0, description="A worker that has not answered for this long is replaced (if its node lives)."
     )
@@ -200,14 +238,27 @@ class Config(_Strict):
     )
 
 
+class ConfigError(ValueError):
+    """A config file or value that cannot be used; the message is one line naming the file, field and problem."""
+
+
 def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
-    """Read a YAML config (or the defaults), then apply dotted overrides like `{"hosting.backend": "inprocess"}`."""
+    """Read a YAML config (or the defaults), then apply dotted overrides like `{"hosting.backend": "inprocess"}`.
+
+    Raises `OSError` (unreadable file) or `ConfigError` (not YAML, unknown field, value out of range).
+    """
     raw: dict[str, Any] = {}
     if path is not None:
         with open(path) as fh:
-            raw = yaml.safe_load(fh) or {}
+            try:
+                raw = yaml.safe_load(fh) or {}
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+                problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+                raise ConfigError(f"{path}: not valid YAML: {problem}{where}") from None
         if not isinstance(raw, dict):
-            raise ValueError(f"{path}: expected a mapping at the top level")
+            raise ConfigError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
     for dotted, value in (overrides or {}).items():
         if value is None:
             continue
@@ -216,4 +267,11 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
         for key in parents:
             node = node.setdefault(key, {})
         node[leaf] = value
-    return Config.model_validate(raw)
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')} (got {e['input']!r:.80})"
+            for e in exc.errors()
+        )
+        raise ConfigError(f"{path or 'configuration'}: {problems}") from None

@@ -1,7 +1,10 @@
 """Where scenarios come from: the bundled set, a hub dataset, local files in either layout.
 
 Everything streams: rows are parsed one at a time, so 1,000 server codes are never held twice.
-A bad row is logged, added to `errors` and skipped; the rest still load.
+A bad row is logged, added to `errors` and skipped; the rest still load. So is a file that cannot
+be read (`UnreadableFile`, naming it) and a row whose scenario name an earlier row already used
+(`DuplicateScenario`, naming both places: the first row wins). Local files of every format are
+read by `awm_ray.dataset_files`.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from awm_ray import dataset_files
 from awm_ray.scenario import Scenario, ScenarioError, parse_scenario
 from awm_ray.scenario.native import normalise_name
 
@@ -43,6 +47,24 @@ class DatasetUnavailable(RuntimeError):
     """The dataset cannot be reached or found; the message says what to do instead."""
 
 
+class UnreadableFile(ScenarioError):
+    """A file of the dataset that could not be read; it is skipped and the other files load."""
+
+    def __init__(self, message: str):
+        super().__init__(None, "<file>", message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class DuplicateScenario(ScenarioError):
+    """A row whose scenario name an earlier row already used; it is skipped (the first row wins)."""
+
+    def __init__(self, name: str, where: str, first: str):
+        super().__init__(name, "scenario", f"the name is used again at {where} (first at {first}); scenario names "
+                         "must be unique: this row is skipped, the first one is used")  # fmt: skip
+
+
 def load_scenarios(
     dataset_name: str = DEFAULT_DATASET,
     split: str = "train",
@@ -58,9 +80,13 @@ def load_scenarios(
     keep = _name_filter(scenario_filter)
     rows = _rows(dataset_name, split, keep)
     count = 0
-    for row in rows:
+    seen: dict[str, str] = {}  # name -> where its row was
+    for row, where in rows:
         if max_scenarios is not None and count >= max_scenarios:
             break
+        if row is None:  # a file that cannot be read: `where` says which and why
+            _bad(dataset_name, UnreadableFile(where), errors)
+            continue
         name = row.get("scenario", row.get("name")) if isinstance(row, Mapping) else None
         if isinstance(name, str) and not (keep(name.strip()) or keep(normalise_name(name))):
             continue
@@ -69,12 +95,23 @@ def load_scenarios(
                 raise ScenarioError(name, "<row>", row["__error__"])
             scenario = parse_scenario(row)
         except ScenarioError as exc:
-            log.warning("skipping a row of %s: %s", dataset_name, exc)
-            if errors is not None:
-                errors.append(exc)
+            _bad(dataset_name, exc, errors)
             continue
+        if scenario.name in seen:
+            duplicate = DuplicateScenario(scenario.name, where, seen[scenario.name])
+            if errors is None:
+                raise duplicate
+            _bad(dataset_name, duplicate, errors)
+            continue
+        seen[scenario.name] = where
         count += 1
         yield scenario
+
+
+def _bad(dataset_name: str, exc: ScenarioError, errors: list[ScenarioError] | None) -> None:
+    log.warning("skipping %s of %s: %s", "a file" if isinstance(exc, UnreadableFile) else "a row", dataset_name, exc)
+    if errors is not None:
+        errors.append(exc)
 
 
 class DatasetWriter:
@@ -126,45 +163,33 @@ def _name_filter(scenario_filter: ScenarioFilter) -> Callable[[str], bool]:
     return lambda name: any(fnmatch.fnmatchcase(name, p) for p in patterns)
 
 
-def _rows(dataset_name: str, split: str, keep: Callable[[str], bool]) -> Iterator[Mapping[str, Any]]:
+Located = tuple[Mapping[str, Any] | None, str]  # (row, where it came from); (None, why) for an unreadable file
+
+
+def _rows(dataset_name: str, split: str, keep: Callable[[str], bool]) -> Iterator[Located]:
     if dataset_name == BUNDLED:
-        return _jsonl_rows([BUNDLED_PATH])
+        return dataset_files.rows(BUNDLED_PATH)
     path = Path(dataset_name).expanduser()
-    if path.is_file():
-        return _file_rows(path)
-    if path.is_dir():
-        if any((path / name).is_file() for name in (*_AWM_FILES, *_AWM_VERIFIER_FILES)):
-            return _awm_rows(path, keep)
-        files = sorted(p for p in path.rglob("*") if p.suffix in (".jsonl", ".json", ".parquet") and p.is_file())
-        if not files:
-            raise DatasetUnavailable(f"{path}: no .jsonl, .json or .parquet files, and no gen_*.jsonl (AWM-1K layout)")
-        return (row for f in files for row in _file_rows(f))
-    if os.sep in dataset_name and (dataset_name.startswith((".", "/", "~")) or dataset_name.count("/") != 1):
+    if path.is_dir() and any((path / name).is_file() for name in (*_AWM_FILES, *_AWM_VERIFIER_FILES)):
+        return _awm_rows(path, keep)
+    local = path.exists() or any(c in dataset_name for c in "*?[")
+    if not local and os.sep in dataset_name and (dataset_name.startswith((".", "/", "~")) or dataset_name.count("/") != 1):
         raise DatasetUnavailable(f"{dataset_name}: no such file or directory")
-    return _hub_rows(dataset_name, split)
+    if not local:
+        return _hub_rows(dataset_name, split)
+    try:
+        found = dataset_files.sources(dataset_name)
+    except FileNotFoundError as exc:
+        raise DatasetUnavailable(str(exc)) from None
+    if not found:
+        raise DatasetUnavailable(
+            f"{path}: no dataset files (.jsonl, .json, .parquet, .arrow, .csv, optionally compressed), no "
+            "save_to_disk folder, and no gen_*.jsonl (AWM-1K layout)"
+        )
+    return (located for source in found for located in dataset_files.rows(source, split))
 
 
-def _file_rows(path: Path) -> Iterator[Mapping[str, Any]]:
-    if path.suffix == ".parquet":
-        return _hf_rows("parquet", split="train", data_files=str(path))
-    if path.suffix in (".jsonl", ".json"):
-        return _jsonl_rows([path])
-    raise DatasetUnavailable(f"{path}: expected a .jsonl, .json or .parquet file")
-
-
-def _jsonl_rows(paths: Iterable[Path]) -> Iterator[Mapping[str, Any]]:
-    for path in paths:
-        with open(path, encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    yield json.loads(line)
-                except json.JSONDecodeError as exc:
-                    yield {"scenario": f"{path.name}:{lineno}", "__error__": f"line is not valid JSON: {exc.msg}"}
-
-
-def _awm_rows(root: Path, keep: Callable[[str], bool]) -> Iterator[Mapping[str, Any]]:
+def _awm_rows(root: Path, keep: Callable[[str], bool]) -> Iterator[Located]:
     """Join AWM-1K's per-stage files on the scenario, holding only byte offsets in memory.
 
     Files are joined by `normalise_name(scenario)`, so a display name in one file meets its
@@ -190,7 +215,7 @@ def _awm_rows(root: Path, keep: Callable[[str], bool]) -> Iterator[Mapping[str, 
                 row.setdefault("verifiers", {})[_AWM_VERIFIER_FILES[filename]] = records
             else:
                 row.update({col: records[0].get(col) for col in _AWM_FILES[filename] if col in records[0]})
-        yield row
+        yield row, f"{root} (AWM-1K layout, scenario {row['scenario']!r})"
 
 
 def _scenario_offsets(path: Path) -> Iterator[tuple[str, int]]:
@@ -218,11 +243,11 @@ def _record_at(path: Path, pos: int) -> dict[str, Any]:
         return json.loads(fh.readline())
 
 
-def _hub_rows(name: str, split: str) -> Iterator[Mapping[str, Any]]:
+def _hub_rows(name: str, split: str) -> Iterator[Located]:
     offline = os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("HF_DATASETS_OFFLINE") == "1"
     if not offline:
         _check_hub_reachable(name)
-    return _hf_rows(name, split=split)
+    return ((dataset_files.clean_row(row), f"{name}[{i}]") for i, row in enumerate(_hf_rows(name, split=split)))
 
 
 def _check_hub_reachable(name: str, timeout_s: float = 3.0) -> None:

@@ -20,6 +20,9 @@ from typing import Any
 SERVE_MARK = "_serve.py"
 """In the command line of every subprocess-backend scenario server (`python .../_serve.py ...`)."""
 
+ZYGOTE_MARK = "_zygote.py"
+"""In the command line of every sandbox zygote (`awm_ray.hosting.sandbox`: `python -I .../_zygote.py ...`)."""
+
 FARM_DIR_GLOB = "awm-ray-*"
 """Farm roots and other awm-ray temp dirs, under the temp directory (`tempfile.gettempdir()`)."""
 
@@ -47,11 +50,14 @@ def listening_ports(pids: Iterable[int]) -> set[int]:
     return ports
 
 
-def serve_processes(root: str | Path | None = None, descendants_of: int | None = None) -> list[Any]:
+def serve_processes(
+    root: str | Path | None = None, descendants_of: int | None = None, marks: tuple[str, ...] = (SERVE_MARK,)
+) -> list[Any]:
     """Scenario server processes (`psutil.Process`) alive on this machine.
 
     `root`: only those whose command line names this farm directory. `descendants_of`: only children
-    (at any depth) of this pid, e.g. `os.getpid()` for the servers this process started.
+    (at any depth) of this pid, e.g. `os.getpid()` for the servers this process started. `marks`:
+    what the command line holds (`(SERVE_MARK, ZYGOTE_MARK)`: sandbox zygotes too).
     """
     psutil = _psutil()
     if descendants_of is None:
@@ -67,7 +73,7 @@ def serve_processes(root: str | Path | None = None, descendants_of: int | None =
             command = " ".join(proc.cmdline())
         except psutil.Error:
             continue
-        if SERVE_MARK in command and (root is None or str(root) in command):
+        if any(mark in command for mark in marks) and (root is None or str(root) in command):
             found.append(proc)
     return found
 

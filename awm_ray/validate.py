@@ -5,6 +5,10 @@ The result per scenario is its `val_report` (schema in the README, "val_report")
 task sampler reads. A scenario missing parts is validated as far as its parts allow. A scenario's
 own tasks are checked too: each verifier runs once on the untouched database, in a sandbox
 (`awm_ray.verification.validation`), and its status goes into the report's `tasks`.
+
+With the in-process backend (and `hosting.preflight`), each scenario's endpoints are validated
+inside a child of a `Sandbox` (`validate_job`): code that exits, kills its process, exhausts memory
+or loops gets a "failed" report saying so, and the validator (the `awm-ray validate` process) goes on.
 """
 
 from __future__ import annotations
@@ -23,8 +27,9 @@ from typing import Any
 
 from awm_ray.app_state import check_app_state, keeps_state
 from awm_ray.config import HostingConfig, VerificationConfig
-from awm_ray.hosting import Backend, BackendError, Slot, SlotUnusable, TemplateStore, make_backend
-from awm_ray.scenario import Scenario, ScenarioError, schema_of, spec_from_openapi, spec_mismatches
+from awm_ray.hosting import Backend, BackendError, InProcessBackend, Slot, SlotUnusable, TemplateStore, make_backend
+from awm_ray.hosting.sandbox import DEFAULT_PRELOAD, Limits, Sandbox
+from awm_ray.scenario import Scenario, ScenarioError, parse_scenario, schema_of, spec_from_openapi, spec_mismatches
 from awm_ray.verification.runner import VerifierRunner
 from awm_ray.verification.validation import check_tasks, summarize_tasks
 
@@ -35,7 +40,11 @@ _ROUTING_MISSES = {(404, '{"detail":"Not Found"}'), (405, '{"detail":"Method Not
 
 
 class Validator:
-    """Validates scenarios one backend, one work directory; close() removes what it made."""
+    """Validates scenarios one backend, one work directory; close() removes what it made.
+
+    In-process validation runs in a sandbox (see the module doc) unless a `backend` is given or
+    `hosting.preflight` is off.
+    """
 
     def __init__(
         self,
@@ -46,17 +55,19 @@ class Validator:
         self.hosting = hosting or HostingConfig()
         self.verification = verification or VerificationConfig()
         self._verifiers: VerifierRunner | None = None  # started by the first scenario with tasks
-        self.backend = backend or make_backend(self.hosting)
         self._own_root = self.hosting.workdir is None
         self.root = Path(tempfile.mkdtemp(prefix="awm-ray-validate-")) if self._own_root else Path(self.hosting.workdir)
+        self.sandbox: Sandbox | None = None
+        if backend is None and self.hosting.backend == "inprocess" and self.hosting.preflight:
+            self.sandbox = Sandbox(preload=(*DEFAULT_PRELOAD, "awm_ray.validate"), root=self.root / "sandbox")
+        # in-process, this backend only builds schemas from app code (after a sandboxed trial import)
+        self.backend = backend or make_backend(self.hosting, root=self.root / "preflight")
         self.templates = TemplateStore(self.root / "templates", self.backend, self.hosting.start_timeout_s)
         self._count = 0
         self._completed: dict[str, Scenario] = {}
 
-    async def validate(self, scenario: Scenario) -> dict[str, Any]:
-        """The val_report of one scenario; never raises for the scenario's own faults."""
-        started = time.perf_counter()
-        report: dict[str, Any] = {
+    def _new_report(self, scenario: Scenario) -> dict[str, Any]:
+        return {
             "format": REPORT_FORMAT,
             "scenario": scenario.name,
             "status": "ok",
@@ -73,6 +84,24 @@ class Validator:
             "tasks": [],
             "app_state": None,
         }
+
+    async def validate(self, scenario: Scenario) -> dict[str, Any]:
+        """The val_report of one scenario; never raises for the scenario's own faults."""
+        started = time.perf_counter()
+        if self.sandbox is not None:
+            report = await self._validate_in_sandbox(scenario)
+        else:
+            report = await self._validate_here(scenario)
+        if scenario.tasks:
+            await self._validate_tasks(scenario, report)
+        report["passed"] = sum(1 for e in report["endpoints"] if e["passed"])
+        report["failed"] = len(report["endpoints"]) - report["passed"]
+        report["seconds"] = round(time.perf_counter() - started, 3)
+        report["validated_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        return report
+
+    async def _validate_here(self, scenario: Scenario) -> dict[str, Any]:
+        report = self._new_report(scenario)
         try:
             await self._validate_into(scenario, report)
         except (BackendError, ScenarioError, SlotUnusable) as exc:
@@ -80,12 +109,37 @@ class Validator:
         except Exception as exc:  # a bug of ours must not stop the other scenarios
             log.exception("validating %s crashed", scenario.name)
             report["status"], report["error"] = "failed", f"internal error: {type(exc).__name__}: {exc}"
-        if scenario.tasks:
-            await self._validate_tasks(scenario, report)
-        report["passed"] = sum(1 for e in report["endpoints"] if e["passed"])
-        report["failed"] = len(report["endpoints"]) - report["passed"]
-        report["seconds"] = round(time.perf_counter() - started, 3)
-        report["validated_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        return report
+
+    async def _validate_in_sandbox(self, scenario: Scenario) -> dict[str, Any]:
+        """`_validate_here` in a sandbox child (`validate_job`); a child that dies is a failed report."""
+        assert self.sandbox is not None
+        hosting = self.hosting
+        endpoints = sum(len(g.get("endpoints") or []) for g in (scenario.spec or {}).get("api_groups") or [])
+        # every endpoint is called three times (first, after resets, on a second fresh app: see app_state)
+        wall = hosting.start_timeout_s * 3 + hosting.call_timeout_s * (3 * max(endpoints, 40) + 2)
+        limits = Limits(wall_s=wall, cpu_s=wall, memory_mb=hosting.import_memory_mb, network="loopback")
+        row = {"scenario": scenario.name, "env": scenario.code, "db": scenario.db_schema,
+               "sample": scenario.sample_data, "spec": scenario.spec}  # fmt: skip
+        result = await self.sandbox.run(
+            "awm_ray.validate:validate_job", {"row": row, "hosting": hosting.model_dump(mode="json")}, limits
+        )
+        if result.ok:
+            for part, value in (result.value.get("completed") or {}).items():
+                self._complete(scenario, **{part: value})
+            return result.value["report"]
+        report = self._new_report(scenario)
+        name = scenario.name
+        reasons = {
+            "crashed": f"validating scenario {name!r} ended the process that hosted it (its code would take down "
+            f"a farm worker): {result.message.removeprefix('the job ')}",
+            "memory": f"scenario {name!r} ran out of memory (limit hosting.import_memory_mb = "
+            f"{hosting.import_memory_mb} MB): {result.message}",
+            "timeout": f"validating scenario {name!r} did not finish within {wall:g} s (it hangs)",
+            "cpu": f"validating scenario {name!r} used its {wall:g} s of CPU time (it spins)",
+        }
+        report["status"] = "failed"
+        report["error"] = reasons.get(result.error or "", f"validating scenario {name!r} failed: {result.message}")
         return report
 
     async def _validate_into(self, scenario: Scenario, report: dict[str, Any]) -> None:
@@ -206,6 +260,8 @@ class Validator:
     def close(self) -> None:
         if self._verifiers is not None:
             self._verifiers.close_now()
+        if self.sandbox is not None:
+            self.sandbox.close_now()
         self.backend.close()
         if self._own_root:
             shutil.rmtree(self.root, ignore_errors=True)
@@ -219,6 +275,27 @@ async def _call_all(slot: Slot) -> dict[str, str]:
         await slot.reset()
         answers[tool.name] = (await slot.call(tool.name, tool.example_arguments())).text
     return answers
+
+
+def validate_job(row: dict[str, Any], hosting: dict[str, Any]) -> dict[str, Any]:
+    """Sandbox job: the val_report of one scenario's endpoints (an arcee row), validated in-process here.
+
+    Returns {"report": val_report, "completed": {part: value}} (parts the app supplied).
+    """
+    scenario = parse_scenario(row)
+    config = HostingConfig.model_validate({**hosting, "preflight": False, "workdir": None})
+
+    async def main() -> dict[str, Any]:
+        validator = Validator(config, InProcessBackend(config.start_timeout_s))
+        try:
+            report = await validator._validate_here(scenario)
+            done = validator.completed(scenario)
+            parts = {p: getattr(done, p) for p in ("db_schema", "spec") if getattr(done, p) is not getattr(scenario, p)}
+            return {"report": report, "completed": parts}
+        finally:
+            validator.close()
+
+    return asyncio.run(main())
 
 
 def summarize(reports: Iterable[dict[str, Any]]) -> dict[str, Any]:

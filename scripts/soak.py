@@ -14,6 +14,13 @@ With `--chaos`, at seeded random points of progress it SIGKILLs scenario server 
 node joins after each). The JSON counts episodes (completed, failed with a clear error, retried,
 lost, hung), resets, leaks after shutdown, tool-call latency in the first and last tenth, and the
 farm's RSS; the exit code is 1 when a must-hold check fails.
+
+With `--hostile`, `--hostile-share` of the episodes play copies of a healthy scenario whose code
+attacks its host (`HOSTILE`: exit, kill or allocate 5 GB at import; exit, kill or allocate 1 GB on
+every request), mixed with the healthy ones. They are counted apart (`hostile_episodes`): each must
+end in a clear error row or a completed episode whose attacked calls answered 500; the healthy ones
+must lose and hang nothing; worker restarts stay within what chaos and `farm.max_scenario_failures`
+explain (no crash loop); the scenarios that kill their host end unavailable.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import os
 import queue
 import random
 import shlex
+import shutil
 import signal
 import statistics
 import sys
@@ -55,6 +63,36 @@ NODE_CPUS = 2
 
 
 # ---- the episodes ----------------------------------------------------------------------------
+
+_ON_EVERY_REQUEST = """
+
+@app.middleware("http")
+async def _awm_soak_attack(request, call_next):
+    if request.url.path != "/openapi.json":  # the subprocess backend's readiness probe gets through
+{attack}
+    return await call_next(request)
+"""
+HOSTILE = {
+    "exit_at_import": ("import os\nos._exit(1)\n", None),
+    "kill_at_import": ("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n", None),
+    "memory_at_import": ("_awm_soak_hog = b'x' * (5 * 2**30)\n", None),
+    "exit_in_call": ("", "        import os\n        os._exit(7)"),
+    "kill_in_call": ("", "        import os, signal\n        os.kill(os.getpid(), signal.SIGKILL)"),
+    "memory_in_call": ("_AWM_SOAK_HOGS = []\n", "        _AWM_SOAK_HOGS.append(b'x' * 2**30)"),
+}
+"""Scenario code that attacks its host: (module prelude, code run on every request but /openapi.json)."""
+KILLS_ITS_HOST = {"exit_in_call", "memory_in_call"}  # may end a server or worker before it is unavailable
+
+
+def hostile_scenarios(base: Any) -> list:
+    """Copies of `base` (its tasks, spec and data) whose code attacks its host, one per `HOSTILE` kind."""
+    from dataclasses import replace
+
+    out = []
+    for kind, (prelude, attack) in HOSTILE.items():
+        code = prelude + base.code + (_ON_EVERY_REQUEST.format(attack=attack) if attack else "")
+        out.append(replace(base, name=f"hostile_{kind}", code=code))
+    return out
 
 
 class OraclePolicy:
@@ -371,6 +409,8 @@ async def soak(args: argparse.Namespace, farm: Farm, chaos: Chaos | None, record
     timed, policy = TimedFarm(farm, calls), OraclePolicy()
     outcomes: collections.Counter = collections.Counter()
     errors: collections.Counter = collections.Counter()
+    hostile: collections.defaultdict = collections.defaultdict(collections.Counter)  # per hostile scenario
+    hostile_errors: collections.Counter = collections.Counter()
     episode_ms: list[float] = []
     slowest: list[tuple] = []  # the ten longest episodes, to tell where a long wait was spent
     gate = asyncio.Semaphore(args.concurrency)
@@ -384,7 +424,10 @@ async def soak(args: argparse.Namespace, farm: Farm, chaos: Chaos | None, record
             try:
                 row = await asyncio.wait_for(run_episode(timed, policy, record, args.max_turns), args.episode_timeout_s)
             except TimeoutError:
-                outcomes["hung"] += 1
+                if record["scenario"].startswith("hostile_"):
+                    hostile[record["scenario"]]["hung"] += 1
+                else:
+                    outcomes["hung"] += 1
                 log.error("episode %s did not finish within %g s", record["id"], args.episode_timeout_s)
                 return
             finally:
@@ -394,6 +437,19 @@ async def soak(args: argparse.Namespace, farm: Farm, chaos: Chaos | None, record
             slowest.append((episode_ms[-1], record["id"], row["timings"], row["retried"], len(row["tool_calls"])))
             slowest.sort(reverse=True)
             del slowest[10:]
+        if record["scenario"].startswith("hostile_"):
+            hostile[record["scenario"]]["retried"] += bool(row["retried"])
+            if row["error"] is None:
+                statuses = [c["status"] for c in row["tool_calls"]]
+                hostile[record["scenario"]]["completed, attacked calls answered 500" if 500 in statuses
+                                            else "completed"] += 1  # fmt: skip
+            else:
+                hostile[record["scenario"]]["clear_error" if row["error"].strip() else "unclear_error"] += 1
+                hostile_errors[row["error"].split(":", 1)[0]] += 1
+            sampler.completed += 1
+            if chaos is not None:
+                await chaos.maybe_strike(sampler.completed)
+            return
         outcomes["retried"] += bool(row["retried"])
         if row["error"] is None:
             outcomes["completed"] += 1
@@ -413,7 +469,7 @@ async def soak(args: argparse.Namespace, farm: Farm, chaos: Chaos | None, record
             await chaos.maybe_strike(sampler.completed)
 
     # Warm the pools to their working size first, so RSS growth measures leaks, not the pools filling up.
-    names = sorted({r["scenario"] for r in records})
+    names = sorted({r["scenario"] for r in records if not r["scenario"].startswith("hostile_")})
     warmed = await farm.prewarm(names, per_scenario=math.ceil(1.25 * args.concurrency / len(names)))
     log.info("prewarmed %d slots", warmed)
     sampling = asyncio.ensure_future(sampler.run_forever())
@@ -430,11 +486,17 @@ async def soak(args: argparse.Namespace, farm: Farm, chaos: Chaos | None, record
     tenth = max(1, len(calls) // 10)
     ordered = [ms for _, ms in sorted(calls)]
     first, last = pct(ordered[:tenth]), pct(ordered[-tenth:])
+    healthy = sum(1 for r in records if not r["scenario"].startswith("hostile_"))
     return {
         "duration_s": round(duration, 1),
         "episodes_per_s": round(len(records) / duration, 2),
-        "episodes": {"submitted": len(records), **{k: outcomes[k] for k in
+        "episodes": {"submitted": healthy, **{k: outcomes[k] for k in
                      ("completed", "failed_with_clear_error", "retried", "lost", "hung")}},
+        "hostile_episodes": {"submitted": len(records) - healthy,
+                             "by_scenario": {name: dict(c) for name, c in sorted(hostile.items())},
+                             "errors": dict(hostile_errors)} if hostile else None,
+        "worker_restarts": sum(max(0, n - 1) for n in collections.Counter(w for w, _ in sampler.resets).values()),
+        "unavailable": final.get("unavailable", {}),
         "errors": dict(errors),
         "chaos": {"counts": dict(chaos.counts), "events": chaos.events, "not_struck": len(chaos.pending)}
         if chaos else {"counts": {}, "events": [], "not_struck": 0},
@@ -475,21 +537,47 @@ def run_soak_thread(args: argparse.Namespace, farm: Farm, chaos: Chaos | None, r
     return outcome["report"]
 
 
+def private_tmp() -> Path:
+    """A temp directory of this run's own for the farm's files (workers inherit TMPDIR), so the leak
+    check sees only what this run left, not other runs on a shared machine; Ray keeps /tmp/ray."""
+    os.environ.setdefault("RAY_TMPDIR", tempfile.gettempdir())  # Ray adds "ray/"
+    path = Path(tempfile.mkdtemp(prefix="awm-soak-"))
+    os.environ["TMPDIR"] = str(path)
+    tempfile.tempdir = None  # recomputed from TMPDIR
+    return path
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    tmp = private_tmp()
     ports_before, dirs_before = listening_ports([os.getpid()]), farm_dirs()
     cluster = start_ray(args.nodes)
     scenarios = list(load_scenarios(args.dataset, max_scenarios=args.max_scenarios))
     records = episode_records(scenarios, args.episodes, args.seed, args.tasks_per_scenario)
+    hostile: list = []
+    if args.hostile:
+        hostile = hostile_scenarios(scenarios[0])
+        per_kind = max(5, round(args.hostile_share * args.episodes / len(hostile)))  # >= 5: enough to be refused
+        attacks = [r for i, h in enumerate(hostile) for r in episode_records([h], per_kind, args.seed + i, 1)]
+        random.Random(args.seed).shuffle(attacks)
+        count = len(attacks)
+        step = len(records) / count  # spread over the run
+        for i, record in enumerate(attacks):
+            records.insert(min(len(records), int(i * step) + i), record)
     nodes = max(1, args.nodes)
     workers_per_node = args.workers_per_node
     slots = max(4, math.ceil(args.concurrency * 1.5 / (workers_per_node * nodes)) + len(scenarios))
-    config = load_config(args.config, {
+    overrides = {
         "hosting.backend": args.backend, "farm.name": f"soak-{os.getpid()}", "farm.workers_per_node": workers_per_node,
-        "farm.slots_per_worker": slots, "farm.heartbeat_s": 0.5, "farm.worker_dead_after_s": 10,
-    })  # fmt: skip
+        "farm.slots_per_worker": slots + len(hostile), "farm.heartbeat_s": 0.5, "farm.worker_dead_after_s": 10,
+    }  # fmt: skip
+    if hostile:  # limits small enough that a 1 GB allocation per request trips them on a shared machine;
+        # a failed start retried soon (each retry is a fresh failure, counted toward farm.max_scenario_failures)
+        overrides.update({"hosting.worker_memory_mb": 1280, "hosting.server_memory_mb": 1024,
+                          "hosting.failed_start_ttl_s": 1})  # fmt: skip
+    config = load_config(args.config, overrides)
     log.info("soak: %d episodes, concurrency %d, %s backend, %d node(s), chaos %s", len(records), args.concurrency,
              config.hosting.backend, nodes, "on" if args.chaos else "off")  # fmt: skip
-    farm = Farm.start(config, scenarios)
+    farm = Farm.start(config, scenarios + hostile)
     chaos = None
     if args.chaos:
         chaos = Chaos(farm, cluster, config.hosting.backend, len(records), args.chaos_events, args.seed, time.monotonic())
@@ -501,6 +589,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if cluster is not None:
             cluster.shutdown()
     left = leftovers(report.pop("root"), ports_before, dirs_before)
+    shutil.rmtree(tmp, ignore_errors=True)
     leases = report.pop("leases_active_at_end")
     report["leaks"] = {"processes": len(left["processes"]), "ports": len(left["ports"]), "leases": leases,
                        "temp_files": len(left["temp_files"])}  # fmt: skip
@@ -511,10 +600,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     report["checks"] = {
         "lost == 0": report["episodes"]["lost"] == 0,
         "hung == 0": report["episodes"]["hung"] == 0,
+        **(hostile_checks(report, config, chaos) if hostile else {}),
         "no leaks": not any(report["leaks"].values()),
-        "p99 last tenth <= 1.5x first": ratio is not None and ratio <= 1.5,
-        "rss growth < 10%": rss["growth_pct"] is not None and rss["growth_pct"] < 10,
     }
+    drift = {"p99 last tenth <= 1.5x first": ratio is not None and ratio <= 1.5,
+             "rss growth < 10%": rss["growth_pct"] is not None and rss["growth_pct"] < 10}  # fmt: skip
+    if hostile:  # hostile scenarios' slots come and go mid-run: drift is reported, not judged
+        report["drift"] = drift
+    else:
+        report["checks"].update(drift)
     report["passed"] = all(report["checks"].values())
     report["config"] = {"episodes": args.episodes, "concurrency": args.concurrency, "chaos": args.chaos,
                         "nodes": nodes, "backend": config.hosting.backend, "seed": args.seed,
@@ -523,6 +617,27 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     report["command"] = "python scripts/soak.py " + shlex.join(sys.argv[1:])
     report["machine"] = machine_facts()
     return report
+
+
+def hostile_checks(report: dict[str, Any], config: Any, chaos: Chaos | None) -> dict[str, bool]:
+    """What `--hostile` must show (see the module doc)."""
+    by_scenario = report["hostile_episodes"]["by_scenario"]
+    outcomes = collections.Counter()
+    for counts in by_scenario.values():
+        outcomes.update(counts)
+    explained = (chaos.counts["kill_worker"] + chaos.counts["kill_node"] * 2 if chaos else 0) + \
+        config.farm.max_scenario_failures * len(KILLS_ITS_HOST)  # fmt: skip
+    return {
+        "hostile: hung == 0 and every episode a clear error or answered": outcomes["hung"] == 0
+        and outcomes["unclear_error"] == 0,
+        "hostile: those that kill their host end unavailable": all(
+            f"hostile_{kind}" in report["unavailable"] for kind in HOSTILE
+            if kind in ("exit_at_import", "kill_at_import", "memory_at_import") or
+            (kind == "exit_in_call" and config.hosting.backend == "subprocess") or
+            (kind == "memory_in_call" and config.hosting.backend == "inprocess")
+        ),
+        f"no worker crash loop (restarts <= {explained})": report["worker_restarts"] <= explained,
+    }
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -542,6 +657,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--episode-timeout-s", type=float, default=300.0, help="an episode still running then is 'hung'")
     p.add_argument("--sample-s", type=float, default=2.0, help="period of the timeline samples")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--hostile", action="store_true", help="mix in scenarios whose code attacks its host (HOSTILE)")
+    p.add_argument("--hostile-share", type=float, default=0.1, help="share of the episodes that play them")
     p.add_argument("--out", required=True, help="write the JSON here (a summary goes to stdout)")
     p.add_argument("--log-level", default="INFO")
     args = p.parse_args(argv)
@@ -557,7 +674,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     report = run(args)
     Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
-    summary = {k: report[k] for k in ("episodes", "resets", "leaks", "latency_ms", "rss_mb", "checks", "passed")}
+    summary = {k: report[k] for k in ("episodes", "hostile_episodes", "worker_restarts", "unavailable", "resets",
+                                      "leaks", "latency_ms", "rss_mb", "checks", "passed")}
     print(json.dumps({**summary, "chaos": report["chaos"]["counts"], "duration_s": report["duration_s"]}, indent=2))
     return 0 if report["passed"] else 1
 

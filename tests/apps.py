@@ -258,3 +258,37 @@ def spec_disagrees(name: str = "spec_disagrees_1") -> Scenario:
     endpoints.append({"path": "/api/notes/{note_id}", "method": "DELETE", "operation_id": "delete_note",
                       "description": "Delete a note.", "request_params": note_id})  # fmt: skip
     return scenario
+
+
+# ---- scenario code that attacks its host (tests/test_front_door.py) -------------------------------
+
+AT_IMPORT = {
+    "exit": "import os\nos._exit(1)\n",
+    "kill": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n",
+    "memory": "_hog = b'x' * (5 * 2**30)\n",
+    # bounded: if a guard ever failed, three children exit at once (never a real fork bomb on a shared machine)
+    "fork": "import os\nfor _ in range(3):\n    if os.fork() == 0:\n        os._exit(0)\n",
+}
+
+IN_CALL = {
+    "exit": "    import os\n    os._exit(7)\n",
+    "kill": "    import os, signal\n    os.kill(os.getpid(), signal.SIGKILL)\n",
+    "fork": "    import os\n    for _ in range(3):\n        if os.fork() == 0:\n            os._exit(0)\n",
+    "memory": "    _HOGS.append(b'x' * int(GB * 2**30))\n",
+    "spin": None,  # an async handler that never yields
+}
+
+
+def attacks_at_import(how: str) -> Scenario:
+    """tiny whose module code does `how` (exit, kill, memory, fork) before defining its app."""
+    return tiny(f"{how}s_at_import_1", code=AT_IMPORT[how] + TINY_CODE)
+
+
+def attacks_in_call(how: str, gb: float = 1.0) -> Scenario:
+    """tiny plus an endpoint `attack` that does `how` (exit, kill, fork, memory, spin) when called."""
+    if how == "spin":
+        endpoint = '\n@app.get("/api/attack", operation_id="attack")\nasync def attack():\n    while True:\n        pass\n'
+    else:
+        endpoint = (f'\n_HOGS = []\nGB = {gb}\n\n@app.get("/api/attack", operation_id="attack")\ndef attack():\n'
+                    f"{IN_CALL[how]}    return {{'survived': True}}\n")  # fmt: skip
+    return tiny(f"{how}s_in_call_1", code=TINY_CODE + endpoint)

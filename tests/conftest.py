@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from awm_ray.machine import listening_ports, serve_processes
+from awm_ray.machine import SERVE_MARK, ZYGOTE_MARK, listening_ports, serve_processes
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO.parent / "shared" / "awm_samples"
+CASES_SCRIPT = REPO.parent / "shared" / "cases" / "make_front_door_cases.py"
 
 
 def sample_rows() -> dict[str, dict]:
@@ -48,12 +51,20 @@ def awm_rows(samples_dir: Path) -> dict[str, dict]:
     return sample_rows()
 
 
+@pytest.fixture(scope="session")
+def front_door_cases(tmp_path_factory) -> Path:
+    """FRONT_DOOR.md's case files (hostile/, data/), built by its own script from the bundled scenarios."""
+    out = tmp_path_factory.mktemp("front-door-cases")
+    subprocess.run([sys.executable, str(CASES_SCRIPT), str(out)], cwd=REPO, check=True, capture_output=True)
+    return out
+
+
 @pytest.fixture(scope="session", autouse=True)
 def no_leaks_after_suite():
-    """After every test: no scenario server of ours alive, no listening socket left in this process."""
+    """After every test: no scenario server or sandbox zygote of ours alive, no listening socket left in this process."""
     before = listening_ports([os.getpid()])
     yield
-    leftovers = serve_processes(descendants_of=os.getpid())
+    leftovers = serve_processes(descendants_of=os.getpid(), marks=(SERVE_MARK, ZYGOTE_MARK))
     ports = listening_ports([os.getpid()]) - before
     assert not leftovers, f"scenario servers left running: {[p.pid for p in leftovers]}"
     assert not ports, f"listening ports left open by the suite: {sorted(ports)}"

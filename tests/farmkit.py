@@ -1,4 +1,4 @@
-"""Helpers for farm tests: a local Ray per module, farms with small configs; the leak checks are `awm_ray.machine`'s."""
+"""Helpers for farm tests: a local Ray per module, farms with small configs, a healthy lease; the leak checks are `awm_ray.machine`'s."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import ray
 from awm_ray.config import Config, load_config
 from awm_ray.machine import listening_ports, serve_processes
 
-__all__ = ["config", "listening_ports", "local_ray", "serve_processes"]
+__all__ = ["config", "listening_ports", "local_ray", "serve_processes", "still_serving"]
 
 
 def config(backend: str = "inprocess", **farm: object) -> Config:
@@ -23,3 +23,10 @@ def local_ray():
     info = ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, namespace="awm-ray-tests")
     yield info
     ray.shutdown()
+
+
+async def still_serving(farm, timeout_s: float = 30) -> None:
+    """A fresh lease of the healthy `tiny_1` makes a successful call (the farm goes on after a hostile case)."""
+    async with farm.lease("tiny_1", timeout_s=timeout_s) as ep:
+        result = await ep.call("list_notes", "{}")
+    assert result.ok and "Buy milk" in result.text, result.text

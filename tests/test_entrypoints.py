@@ -43,6 +43,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.timeout(900)  # a fresh head's job agent can take minutes on a busy machine
 def test_ray_job_submit_of_an_eval(tmp_path):
     env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
     port, dashboard = _free_port(), _free_port()
@@ -63,22 +64,36 @@ def test_ray_job_submit_of_an_eval(tmp_path):
             except OSError:
                 assert time.monotonic() < deadline and head.poll() is None, "the Ray head did not start"
                 time.sleep(1)
-        out = tmp_path / "job"
-        deadline = time.monotonic() + 240
+        # F14: relative --out land where the user runs the script (not in the job's copy of the project),
+        # and two jobs submitted at once both run (each its own farm)
+        cwd = tmp_path / "here"
+        cwd.mkdir()
+
+        def submit(out: str, *extra: str) -> subprocess.Popen:
+            cmd = [str(REPO / "scripts" / "submit_eval.sh"), "--out", out, "--num-examples", "4", "--backend", "inprocess", *extra]
+            return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd,
+                                    env={**env, "RAY_DASHBOARD": url})  # fmt: skip
+
+        deadline = time.monotonic() + 480
         while True:  # a fresh head's job agent takes a while to register (longer on a busy machine)
-            done = subprocess.run(
-                [str(REPO / "scripts" / "submit_eval.sh"), "--out", str(out), "--num-examples", "4", "--backend",
-                 "inprocess"],
-                capture_output=True, text=True, timeout=300, env={**env, "RAY_DASHBOARD": url},
-            )  # fmt: skip
-            if "No available agent" not in done.stdout + done.stderr or time.monotonic() > deadline:
+            jobs = [submit("runs/a"), submit("runs/b")]
+            outputs = [job.communicate(timeout=300)[0] for job in jobs]
+            if not any("No available agent" in o for o in outputs) or time.monotonic() > deadline:
                 break
+            shutil.rmtree(cwd / "runs", ignore_errors=True)
             time.sleep(3)
-        assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
-        assert "succeeded" in done.stdout + done.stderr
-        summary = json.loads((out / "summary.json").read_text())
-        assert summary["rollouts"] == 4 and summary["mean_reward"] == 1.0
+        for job, output in zip(jobs, outputs, strict=True):
+            assert job.returncode == 0, output[-4000:]
+            assert "succeeded" in output
+        for name in ("a", "b"):
+            summary = json.loads((cwd / "runs" / name / "summary.json").read_text())
+            assert summary["rollouts"] == 4 and summary["mean_reward"] == 1.0
+        again = submit("runs/a")
+        output = again.communicate(timeout=300)[0]
+        assert again.returncode != 0 and "results.jsonl exists: pass --resume" in output
+        refused = submit("/proc/awm-ray-run")
+        assert refused.wait(60) == 2 and "cannot be written" in refused.communicate()[0]
     finally:
         os.killpg(head.pid, signal.SIGTERM)
         head.wait(60)
-        shutil.rmtree(tmp_path / "job", ignore_errors=True)
+        shutil.rmtree(tmp_path / "here", ignore_errors=True)

@@ -229,7 +229,7 @@ def test_server_sees_no_secrets_and_binds_loopback_in_its_own_group(tmp_path, mo
         slot = await started(tiny(), SubprocessBackend(), tmp_path)
         try:
             env = json.loads((await slot.call("read_env", "{}")).text.split("\n", 1)[1])
-            assert set(env) <= {"DATABASE_PATH", "HOST", "PORT", "PATH", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE", "LANG", "LC_CTYPE"}
+            assert set(env) <= {"DATABASE_PATH", "HOST", "PORT", "PATH", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE", "LANG", "LC_CTYPE", "MALLOC_ARENA_MAX"}
             assert env["DATABASE_PATH"] == f"sqlite:///{slot.db_path.resolve()}"
             pid = slot.app.pid
             assert os.getpgid(pid) == pid != os.getpgid(0)

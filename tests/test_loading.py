@@ -1,4 +1,4 @@
-"""Data loading: bundled, local JSON Lines / parquet (through `datasets`), AWM-1K directories, the hub."""
+"""Data loading: bundled, every local format (JSON Lines, JSON arrays, parquet, save_to_disk, compressed, globs), AWM-1K directories, the hub."""
 
 from __future__ import annotations
 
@@ -120,5 +120,114 @@ def test_missing_local_path_is_not_mistaken_for_a_hub_name(tmp_path):
         next(load_scenarios(str(tmp_path / "nope" / "data.jsonl")))
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(DatasetUnavailable, match="no .jsonl"):
+    with pytest.raises(DatasetUnavailable, match="no dataset files"):
         next(load_scenarios(str(empty)))
+
+
+# ---- every format people have (FRONT_DOOR.md F4-F7) ----------------------------------------------
+
+
+def bundled_by_name():
+    return {s.name: s for s in load_scenarios("bundled")}
+
+
+def same_as_bundled(loaded) -> None:
+    """Loaded from another format, each scenario has the bundled one's parts (nulls inside nested
+    parts read as absent from Arrow-backed formats: see dataset_files.undo_unification)."""
+    from awm_ray.dataset_files import undo_unification
+
+    bundled = bundled_by_name()
+    assert sorted(s.name for s in loaded) == sorted(bundled)
+    for scenario in loaded:
+        expected = bundled[scenario.name]
+        assert scenario.code == expected.code and scenario.missing == ()
+        for part in ("db_schema", "sample_data", "spec", "val_report"):
+            assert undo_unification(getattr(scenario, part)) == undo_unification(getattr(expected, part)), part
+        assert expected.tasks and repr(scenario.tasks) == repr(expected.tasks)  # tasks, verifiers, solutions
+
+
+def test_nested_struct_parquet_loads_like_the_same_rows_as_json(front_door_cases):
+    """F4: Arrow unified every request_params into one struct of all keys (most null); undone."""
+    import pyarrow.parquet as pq
+
+    path = front_door_cases / "data" / "nested.parquet"
+    spec_type = pq.read_schema(path).field("spec").type
+    assert str(spec_type).startswith("struct")  # really the nested layout, not JSON strings
+    errors: list[ScenarioError] = []
+    loaded = list(load_scenarios(str(path), errors=errors))
+    assert errors == []
+    same_as_bundled(loaded)
+    params = [ep["request_params"] for s in loaded for g in s.spec["api_groups"] for ep in g["endpoints"]]
+    assert all(None not in p.values() for p in params)
+
+
+@pytest.mark.parametrize("case", ["saved", "array.json", "dir_with_gz"])
+def test_every_format_datasets_writes_loads(front_door_cases, case):
+    """F5: a save_to_disk folder, a JSON array, a directory with a .jsonl.gz."""
+    errors: list[ScenarioError] = []
+    loaded = list(load_scenarios(str(front_door_cases / "data" / case), errors=errors))
+    assert errors == []
+    same_as_bundled(loaded)
+
+
+def test_globs_compression_and_json_documents(tmp_path):
+    import bz2
+    import lzma
+
+    rows = [s.to_row() for s in load_scenarios("bundled")]
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "one.jsonl.bz2").write_bytes(bz2.compress((json.dumps(rows[0]) + "\n").encode()))
+    (tmp_path / "a" / "two.json.xz").write_bytes(lzma.compress(json.dumps(rows[1:2], indent=2).encode()))
+    (tmp_path / "b.json").write_text(json.dumps({"data": rows[2:]}, indent=1))
+    (tmp_path / "notes.txt").write_text("not a dataset")
+    loaded = list(load_scenarios(str(tmp_path / "**" / "*.json*")))
+    assert sorted(s.name for s in loaded) == sorted(r["scenario"] for r in rows)
+    assert [s.name for s in load_scenarios(str(tmp_path / "a" / "*.jsonl.bz2"))] == [rows[0]["scenario"]]
+    with pytest.raises(DatasetUnavailable, match="no file matches"):
+        next(load_scenarios(str(tmp_path / "*.parquet")))
+    with pytest.raises(DatasetUnavailable, match="not a dataset file"):
+        next(load_scenarios(str(tmp_path / "notes.txt")))
+
+
+def test_a_json_array_is_read_one_element_at_a_time(tmp_path):
+    from awm_ray import dataset_files
+
+    big = "x" * (3 * 2**20)  # elements larger than the reader's 1 MB chunks
+    items = [{"scenario": f"s{i}", "blob": big if i % 2 else "small", "n": [1, 2.5, None, "\u00e9"]} for i in range(5)]
+    path = tmp_path / "array.json"
+    path.write_text(" \n[ " + " ,\n".join(json.dumps(i) for i in items) + " ]\n")
+    assert [row for row, _ in dataset_files.rows(path)] == items
+    path.write_text(json.dumps(items)[:-1])
+    got = list(dataset_files.rows(path))
+    assert [row for row, _ in got[:-1]] == items and got[-1][0] is None and "not closed" in got[-1][1]
+
+
+def test_duplicate_names_are_refused_naming_them(front_door_cases):
+    """F6: the first row of a name is used; the other is an error naming the name and both places."""
+    path = front_door_cases / "data" / "dups.jsonl"
+    errors: list[ScenarioError] = []
+    loaded = list(load_scenarios(str(path), errors=errors))
+    assert [s.name for s in loaded] == ["bookstore_1"]
+    assert bundled_by_name()["bookstore_1"].code == loaded[0].code  # the first row, not the last
+    (error,) = errors
+    assert "'bookstore_1'" in str(error) and f"{path}:2" in str(error) and f"first at {path}:1" in str(error)
+    with pytest.raises(ScenarioError, match="the name is used again"):  # nobody collecting errors: refused
+        list(load_scenarios(str(path)))
+
+
+def test_a_file_that_cannot_be_read_is_named_and_the_rest_load(front_door_cases, tmp_path):
+    """F7: random bytes named b.jsonl beside good rows."""
+    directory = front_door_cases / "data" / "dir_good_and_garbage"
+    errors: list[ScenarioError] = []
+    loaded = list(load_scenarios(str(directory), errors=errors))
+    same_as_bundled(loaded)
+    (error,) = errors
+    assert str(error).startswith(str(directory / "b.jsonl")) and "not UTF-8" in str(error)
+    (tmp_path / "prose.jsonl").write_text("hello\nworld\n")
+    (tmp_path / "broken.parquet").write_bytes(b"PAR1 not really")
+    (tmp_path / "ok.jsonl").write_text(json.dumps(load_scenarios("bundled").__next__().to_row()) + "\n")
+    errors = []
+    assert len(list(load_scenarios(str(tmp_path), errors=errors))) == 1
+    messages = sorted(map(str, errors))
+    assert messages[0].startswith(str(tmp_path / "broken.parquet")) and "cannot be read" in messages[0]
+    assert messages[1].startswith(str(tmp_path / "prose.jsonl")) and "not JSON Lines" in messages[1]

@@ -1,4 +1,4 @@
-"""The CI soak: scripts/soak.py with chaos; any lost, hung or leaked item fails the suite.
+"""The CI soak: scripts/soak.py with chaos (and with hostile scenarios); any lost, hung or leaked item fails the suite.
 
 The full run (`--episodes 10000 --concurrency 128 --chaos --nodes 3`) is in docs/RESULTS.md.
 """
@@ -51,6 +51,31 @@ def test_ci_soak_killing_scenario_servers(tmp_path):
                   "--backend", "subprocess")  # fmt: skip
     check_nothing_lost_hung_or_leaked(report)
     assert report["chaos"]["counts"]["kill_server"] >= 1
+
+
+@pytest.mark.timeout(600)
+def test_ci_soak_with_hostile_scenarios(tmp_path):
+    """Scenarios whose code exits, kills or exhausts memory at import or on every request, among
+    healthy ones, with worker kills: healthy episodes lose and hang nothing, every hostile episode
+    ends in a clear error row (or its attacked calls answered 500), the scenarios that kill their host
+    end unavailable, workers restart no more than the kills explain, and nothing leaks."""
+    report = soak(tmp_path, "--episodes", "200", "--concurrency", "8", "--hostile", "--chaos", "--chaos-events", "2")
+    check_nothing_lost_hung_or_leaked(report)
+    assert report["passed"], report["checks"]
+    hostile = report["hostile_episodes"]
+    outcomes = {}
+    for counts in hostile["by_scenario"].values():
+        for key, value in counts.items():
+            outcomes[key] = outcomes.get(key, 0) + value
+    assert outcomes.get("hung", 0) == 0 and outcomes.get("unclear_error", 0) == 0
+    assert outcomes["clear_error"] >= 15  # the at-import ones: every episode a ScenarioUnavailable row
+    for kind in ("exit_at_import", "kill_at_import", "memory_at_import", "memory_in_call"):
+        assert f"hostile_{kind}" in report["unavailable"], report["unavailable"]
+    assert "the sandboxed trial import" in report["unavailable"]["hostile_exit_at_import"]
+    assert "hosting.worker_memory_mb" in report["unavailable"]["hostile_memory_in_call"]
+    # the memory hog is answered by closing its slots, not its worker; a worker still over its limit
+    # after that is stopped, at most farm.max_scenario_failures (3) times: no crash loop
+    assert report["worker_restarts"] <= report["chaos"]["counts"]["kill_worker"] + 3
 
 
 def test_the_leak_check_sees_a_leftover_process_and_file(tmp_path):

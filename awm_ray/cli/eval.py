@@ -9,21 +9,23 @@ from typing import Any
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from awm_ray.cli.options import (
     CONTEXT,
     DATA_OPTIONS,
     FARM_OPTIONS,
     MODEL_OPTIONS,
-    PATH,
+    OUT_DIR,
+    POSITIVE,
     SAMPLING_OPTIONS,
     TASK_OPTIONS,
+    check_writable,
     load_command_config,
     sampling_args,
 )
-from awm_ray.cli.output import console, progress
+from awm_ray.cli.output import console, nothing_loaded, progress, report_bad_rows
 from awm_ray.loading import load_scenarios
 from awm_ray.scenario import ScenarioError
 from awm_ray.text import one_line
@@ -34,14 +36,14 @@ from awm_ray.text import one_line
 @TASK_OPTIONS
 @FARM_OPTIONS
 @MODEL_OPTIONS
-@click.option("--num-examples", type=int, help="evaluate at most N tasks")
-@click.option("--tasks-per-scenario", type=int, default=1)
-@click.option("--rollouts-per-example", type=int, default=1)
-@click.option("--chain-length", type=int, default=1, help="endpoints per task (2+ chains them)")
-@click.option("--concurrency", type=int, default=8, help="episodes in flight")
-@click.option("--max-turns", type=int, default=20)
+@click.option("--num-examples", type=POSITIVE, help="evaluate at most N tasks")
+@click.option("--tasks-per-scenario", type=POSITIVE, default=1)
+@click.option("--rollouts-per-example", type=POSITIVE, default=1)
+@click.option("--chain-length", type=POSITIVE, default=1, help="endpoints per task (2+ chains them)")
+@click.option("--concurrency", type=POSITIVE, default=8, help="episodes in flight")
+@click.option("--max-turns", type=POSITIVE, default=20)
 @click.option("--seed", type=int, default=0)
-@click.option("--out", type=PATH, help="output directory (default runs/eval-<time>)")
+@click.option("--out", type=OUT_DIR, help="output directory (default runs/eval-<time>)")
 @click.option("--resume", is_flag=True, help="continue --out (the same run only: same model, endpoint, dataset, "
               "tasks and sampling), skipping finished rollouts")
 @SAMPLING_OPTIONS
@@ -54,7 +56,7 @@ def command(config: Path | None, out: Path | None, **options: Any) -> int:
     if options["model"] and not options["base_url"]:
         raise ValueError("--model needs --base-url (an OpenAI-compatible endpoint)")
     settings = load_command_config(config)
-    out = out or Path("runs") / time.strftime("eval-%Y%m%d-%H%M%S")
+    out = out or check_writable(Path("runs") / time.strftime("eval-%Y%m%d-%H%M%S"), directory=True)
     options["sampling"] = sampling_args(options.pop("sampling_args"), options.pop("temperature"), options.pop("max_tokens"))
     options["request_timeout_s"] = options.pop("request_timeout")
     names = {f.name for f in fields(EvalSettings)}
@@ -66,12 +68,14 @@ def command(config: Path | None, out: Path | None, **options: Any) -> int:
     eval_settings.verification = settings.verification.model_dump(mode="json")
     errors: list[ScenarioError] = []
     scenarios = list(load_scenarios(data.dataset, data.split, data.max_scenarios, data.scenario_filter, errors))
-    for exc in errors:
-        console.print(f"[yellow]skipped row:[/yellow] {escape(one_line(exc, 500))}", highlight=False)
+    report_bad_rows(errors)
+    if not scenarios:
+        raise ValueError(nothing_loaded(data, errors))
     preflight(scenarios, eval_settings)  # nothing to run, or a --resume of another run: say so before starting Ray
     if left_out := skipped_tasks(scenarios, eval_settings):
-        console.print(f"[yellow]warning:[/yellow] {escape(skipped_tasks_warning(left_out, eval_settings))}", highlight=False)
-    console.print(f"{eval_settings.label}: {len(scenarios)} scenario(s), writing to {out}", highlight=False)
+        console.print(Text.assemble(("warning:", "yellow"), " ", skipped_tasks_warning(left_out, eval_settings)),
+                      highlight=False, soft_wrap=True)  # fmt: skip
+    console.print(f"{eval_settings.label}: {len(scenarios)} scenario(s), writing to {out}", highlight=False, markup=False)
     farm = Farm.start(settings, scenarios)
     columns = (TextColumn("episodes"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
                TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.description}"))  # fmt: skip
@@ -142,7 +146,7 @@ def print_native(summary: dict[str, Any]) -> None:
     table.add_column("text", overflow="fold")
     tasks = summary.get("task_complete_by_task") or {}
     for key, t in list(tasks.items())[:40]:
-        table.add_row(key, str(t["n"]), f"{t['task_complete']:.3f}", escape(t["task"]))
+        table.add_row(key, str(t["n"]), f"{t['task_complete']:.3f}", Text(t["task"]))
     if len(tasks) > 40:
         table.add_row(f"... {len(tasks) - 40} more in summary.json", "", "", "")
     console.print(table)

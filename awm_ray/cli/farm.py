@@ -11,7 +11,7 @@ import click
 from rich.table import Table
 
 from awm_ray.cli.options import CONTEXT, DATA_OPTIONS, FARM_OPTIONS, NON_NEGATIVE, PATH, PORT, config_option, load_command_config
-from awm_ray.cli.output import console
+from awm_ray.cli.output import console, nothing_loaded, report_bad_rows
 from awm_ray.config import load_config
 
 
@@ -30,18 +30,28 @@ def command() -> None:
 @click.option("--prewarm", type=NON_NEGATIVE, default=0, metavar="K", help="start K idle slots of every scenario")
 def up(config: Path | None, prewarm: int, **_: Any) -> int:
     """Start the farm and its HTTP gateway; Ctrl-C stops both."""
+    import itertools
     import signal
     import threading
 
     import ray
+
+    from awm_ray.loading import load_scenarios
 
     from awm_ray.farm import Farm
     from awm_ray.farm.gateway import check_bind, start_gateway
 
     settings = load_command_config(config)
     check_bind(settings.gateway.host, settings.gateway.allow_remote)
+    data, errors = settings.data, []
+    scenarios = load_scenarios(data.dataset, data.split, data.max_scenarios, data.scenario_filter, errors)
+    first = next(scenarios, None)  # a farm of no scenario is refused before it starts
+    if first is None:
+        report_bad_rows(errors)
+        raise ValueError(nothing_loaded(data, errors))
     console.print("starting the farm ...")
-    farm = Farm.start(settings)
+    farm = Farm.start(settings, itertools.chain([first], scenarios))
+    report_bad_rows(errors)
     stop = threading.Event()
     try:
         url = start_gateway(farm, extensions=["awm_ray.mcp.gateway:mcp_extension"])  # host/port: settings.gateway; MCP per lease
@@ -87,7 +97,10 @@ def status(config: Path | None, address: str, gateway: str | None, as_json: bool
     else:
         from awm_ray.farm import Farm
 
-        farm = Farm.connect(address, load_config(config))
+        try:
+            farm = Farm.connect(address, load_config(config))
+        except (RuntimeError, ConnectionError) as exc:  # no cluster there, or no farm on it: one line, not a traceback
+            raise ValueError(f"{exc} (Ray address {address!r}: pass --address, or --gateway URL)") from None
         try:
             stats = farm.sync.stats()
         finally:

@@ -15,6 +15,8 @@ arguments named by their `dest` (`--max-scenarios` -> `max_scenarios`, `--filter
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,6 +36,51 @@ PORT = click.IntRange(0, 65535)
 POSITIVE = click.IntRange(min=1)
 NON_NEGATIVE = click.IntRange(min=0)
 BACKENDS = click.Choice(["subprocess", "inprocess"])
+
+
+def check_writable(path: Path, directory: bool) -> Path:
+    """`path` if it can be written (a file, or a directory to create files in); else `click.BadParameter` saying why.
+
+    Checked without side effects, before any work: the nearest existing ancestor must be a directory
+    in which a file can be created (a probe file, created and removed: `os.access` says yes to root
+    on read-only and virtual file systems).
+    """
+    path = Path(path).expanduser()
+    target = path if directory else path.parent
+    if directory and path.exists() and not path.is_dir():
+        raise click.BadParameter(f"{path} exists and is not a directory")
+    if not directory and path.is_dir():
+        raise click.BadParameter(f"{path} is a directory; give a file name")
+    ancestor = target.absolute()
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise click.BadParameter(f"cannot create {target}: {ancestor} is not a directory")
+    if not directory and path.exists() and not os.access(path, os.W_OK):
+        raise click.BadParameter(f"{path} is not writable")
+    try:
+        handle, probe = tempfile.mkstemp(dir=ancestor, prefix=".awm-ray-probe-")
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as exc:
+        raise click.BadParameter(f"cannot write in {ancestor}: {exc.strerror or exc}") from None
+    return path
+
+
+class WritablePath(click.ParamType):
+    """A file (`directory=False`) or directory the command will write, checked before it starts (`check_writable`)."""
+
+    name = "path"
+
+    def __init__(self, directory: bool = False):
+        self.directory = directory
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path:
+        return check_writable(Path(value), self.directory)
+
+
+OUT_FILE = WritablePath(directory=False)
+OUT_DIR = WritablePath(directory=True)
 POLICIES = click.Choice(["oracle", "random", "noop", "spray"])
 
 
@@ -72,7 +119,7 @@ def option_group(*options: Callable[[F], F]) -> Callable[[F], F]:
 def load_command_config(config_path: Path | None = None) -> Config:
     """The config of the running command: `config_path` (or the defaults), overridden by every given `ConfigOption`.
 
-    Raises `OSError` (unreadable file), `ValueError` / pydantic `ValidationError` (invalid config or flag value).
+    Raises `OSError` (unreadable file), `awm_ray.config.ConfigError` (invalid config or flag value: one line).
     """
     context = click.get_current_context()
     overrides: dict[str, Any] = {}
@@ -94,7 +141,7 @@ DATA_OPTIONS = option_group(
     config_option("--dataset", key="data.dataset",
                   help=f"'{BUNDLED}' (default), a hub dataset name, a .jsonl/.parquet file, or a directory"),
     config_option("--split", key="data.split", help="dataset split (default train)"),
-    config_option("--max-scenarios", key="data.max_scenarios", type=int, help="load at most this many scenarios"),
+    config_option("--max-scenarios", key="data.max_scenarios", type=POSITIVE, help="load at most this many scenarios"),
     config_option("--filter", "scenario_filter", key="data.scenario_filter", to_config=_comma_list,
                   help="comma-separated scenario names or glob patterns"),
 )  # fmt: skip
@@ -106,8 +153,10 @@ BACKEND_OPTION = config_option("--backend", key="hosting.backend", type=BACKENDS
 FARM_OPTIONS = option_group(
     BACKEND_OPTION,
     config_option("--address", key="farm.address", help="Ray address to join (default: farm.address, else a new local Ray)"),
-)
-"""Which farm runs the episodes: `--backend --address`."""
+    config_option("--farm-name", key="farm.name",
+                  help="name of the farm's scheduler actor (default farm.name); two farms on one cluster need two names"),
+)  # fmt: skip
+"""Which farm runs the episodes: `--backend --address --farm-name`."""
 
 MODEL_OPTIONS = option_group(
     click.option("--model", help="model name at --base-url (default: the reference --policy)"),

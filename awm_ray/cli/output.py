@@ -1,7 +1,8 @@
 """What the commands print: one console, progress that suits a terminal or a log, and error lines.
 
-The CLI's own output goes to stdout through `console` (rich); logging goes to stderr. On a
-terminal progress is a live bar; in a pipe or a log it is a line every few seconds and one at the end.
+The CLI's own output goes to stdout through `console` (rich, markup off: messages print literally);
+logging goes to stderr. On a terminal progress is a live bar; in a pipe or a log it is a line every
+few seconds and one at the end.
 """
 
 from __future__ import annotations
@@ -11,17 +12,37 @@ import time
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import Progress, ProgressColumn
+from rich.text import Text
 
 from awm_ray.text import clean
 
-console = Console() if sys.stdout.isatty() else Console(width=120)
+console = Console(markup=False) if sys.stdout.isatty() else Console(width=120, markup=False)
+"""Markup is off: every message is printed literally (a `[low, high]` in it is text); styles go through `Text`."""
 
 
 def print_error(message: object) -> None:
-    """`error: <message>` in red, the way every command reports bad input (exit code 2)."""
-    console.print(f"[red]error:[/red] {escape(clean(str(message)))}", highlight=False)
+    """`error: <message>` in red, the way every command reports bad input (exit code 2).
+
+    The message is printed literally: brackets in it (`[low, high]`) are text, not rich markup.
+    """
+    console.print(Text.assemble(("error:", "red"), " ", clean(str(message))), highlight=False, soft_wrap=True)
+
+
+def report_bad_rows(errors: list[Any]) -> None:
+    """One `skipped: ...` line per unusable row or file of the dataset (printed literally)."""
+    for exc in errors:
+        console.print(Text.assemble(("skipped:", "yellow"), " ", clean(str(exc))), highlight=False, soft_wrap=True)
+
+
+def nothing_loaded(data: Any, errors: list[Any]) -> str:
+    """Why a dataset gave no scenario: the filter matched none, or every row was unusable, or it is empty."""
+    where = f"dataset {data.dataset!r}" + (f" (split {data.split!r})" if data.split != "train" else "")
+    if errors:
+        return f"{where}: no usable scenario ({len(errors)} row(s) or file(s) skipped, listed above)"
+    if data.scenario_filter:
+        return f"{where}: no scenario matches the filter {','.join(data.scenario_filter)!r}"
+    return f"{where}: no scenarios"
 
 
 class LineProgress:

@@ -11,9 +11,10 @@ from typing import Any
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
-from awm_ray.cli.options import BACKEND_OPTION, CONTEXT, DATA_OPTIONS, PATH, load_command_config
-from awm_ray.cli.output import console, progress
+from awm_ray.cli.options import BACKEND_OPTION, CONTEXT, DATA_OPTIONS, OUT_DIR, OUT_FILE, POSITIVE, load_command_config
+from awm_ray.cli.output import console, nothing_loaded, progress
 from awm_ray.loading import BUNDLED, DatasetWriter, load_scenarios
 from awm_ray.scenario import ScenarioError
 
@@ -21,9 +22,9 @@ from awm_ray.scenario import ScenarioError
 @click.command("validate", context_settings=CONTEXT, short_help="Build, host and call every endpoint; write val_reports")
 @DATA_OPTIONS
 @BACKEND_OPTION
-@click.option("--concurrency", type=int, default=2, help="scenarios validated at once")
-@click.option("--out", type=PATH, help="write {summary, scenarios: [val_report...]} as JSON here")
-@click.option("--write-dataset", type=PATH, metavar="DIR", help="write the dataset back in the arcee layout with val_report")
+@click.option("--concurrency", type=POSITIVE, default=2, help="scenarios validated at once")
+@click.option("--out", type=OUT_FILE, help="write {summary, scenarios: [val_report...]} as JSON here")
+@click.option("--write-dataset", type=OUT_DIR, metavar="DIR", help="write the dataset back in the arcee layout with val_report")
 def command(config: Path | None, concurrency: int, out: Path | None, write_dataset: Path | None, **_: Any) -> int:
     """Build, host and call every endpoint of every scenario; write val_reports."""
     from awm_ray.validate import Validator, summarize
@@ -53,16 +54,20 @@ def command(config: Path | None, concurrency: int, out: Path | None, write_datas
                 writer.close()
 
     asyncio.run(run())
+    if not reports:
+        for line in map(str, errors):
+            console.print(f"skipped: {line}", highlight=False)
+        raise ValueError(nothing_loaded(data, errors))
     summary = summarize(reports)
     summary["bad_rows"] = [str(e) for e in errors]
     print_validation(reports, summary)
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps({"summary": summary, "scenarios": reports}, indent=1, ensure_ascii=False))
-        console.print(f"report written to {out}")
+        console.print(f"report written to {out}", highlight=False)
     if writer is not None:
-        console.print(f"dataset with val_report written to {write_dataset} ({len(writer.files)} file(s))")
-    return 0 if reports else 1
+        console.print(f"dataset with val_report written to {write_dataset} ({len(writer.files)} file(s))", highlight=False)
+    return 0
 
 
 def count_hint(dataset: str, max_scenarios: int | None) -> int | None:
@@ -111,7 +116,7 @@ def print_validation(reports: list[dict[str, Any]], summary: dict[str, Any]) -> 
             notes.append("keeps state in memory (" + ", ".join(r["app_state"]["endpoints"][:3]) + "): a fresh app per episode")
         status_style = {"ok": "green", "failed": "red"}.get(r["status"], "yellow")
         table.add_row(
-            r["scenario"], f"[{status_style}]{r['status']}[/]", f"{r['passed']}/{len(r['endpoints'])}",
+            r["scenario"], Text(r["status"], style=status_style), f"{r['passed']}/{len(r['endpoints'])}",
             tasks_ok(r.get("tasks") or []), "; ".join(notes),
         )  # fmt: skip
     console.print(table)
@@ -130,7 +135,7 @@ def print_validation(reports: list[dict[str, Any]], summary: dict[str, Any]) -> 
     if summary["failure_reasons"]:
         console.print("failure reasons: " + "; ".join(f"{k} x{v}" for k, v in summary["failure_reasons"].items()), highlight=False)
     if summary["bad_rows"]:
-        console.print(f"[yellow]{len(summary['bad_rows'])} unusable row(s):[/yellow]")
+        console.print(Text(f"{len(summary['bad_rows'])} unusable row(s) or file(s):", style="yellow"))
         for line in summary["bad_rows"]:
             console.print(f"  {line}", highlight=False)
 

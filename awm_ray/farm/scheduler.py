@@ -5,6 +5,8 @@ with room, on the least-loaded node; else the request waits in a bounded FIFO qu
 pass through here: a grant names the worker, and the caller talks to it with the lease's token.
 A periodic sweep asks every worker for a heartbeat: leases a worker ended (expiry, dead server)
 are forgotten, a worker that died or restarted loses its leases, and nodes without workers get them.
+Failed starts and the deaths workers report are charged to their scenario (`ScenarioFailures`);
+at `farm.max_scenario_failures` a scenario's leases fail at once with `ScenarioUnavailable`.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from awm_ray.config import FarmConfig, HostingConfig
-from awm_ray.farm.errors import LeaseTimeout, StaleWorker, UnknownScenario, plain, quoted
+from awm_ray.farm.errors import LeaseTimeout, ScenarioUnavailable, StaleWorker, UnknownScenario, plain, quoted
+from awm_ray.farm.failures import ScenarioFailures
 from awm_ray.farm.metrics import SchedulerMetrics
 from awm_ray.farm.worker import FarmWorker
 from awm_ray.hosting.pool import PoolFull
@@ -57,6 +60,7 @@ class _Worker:
     warm: collections.Counter = field(default_factory=collections.Counter)
     version: int = 0
     stats: dict[str, Any] = field(default_factory=dict)
+    faults_seen: tuple[str | None, int] = (None, 0)  # (incarnation, last fault seq) taken from its heartbeats
 
     @property
     def room(self) -> bool:
@@ -70,6 +74,11 @@ class _Lease:
     scenario: str
     worker: _Worker
     confirmed_at: float | None = None
+
+
+def worker_memory_mb(farm: FarmConfig, node_memory_bytes: float, workers: int) -> int:
+    """The default `hosting.worker_memory_mb`: a worker's share of its node's memory, plus 1 GB."""
+    return int(node_memory_bytes / 2**20 * farm.memory_fraction / max(1, workers)) + 1024
 
 
 def slots_per_worker(farm: FarmConfig, backend: str, node_memory_bytes: float, workers: int) -> int:
@@ -92,6 +101,7 @@ class FarmScheduler:
         self._leases: dict[str, _Lease] = {}
         self._catalog: dict[str, ray.ObjectRef] = {}
         self._tools: dict[str, list[dict]] = {}
+        self.failures = ScenarioFailures(self.farm.max_scenario_failures)
         self._background: set[asyncio.Task] = set()
         self._waiters: collections.deque[asyncio.Future] = collections.deque()
         self._requests: dict[str, asyncio.Task] = {}  # request id -> the lease call serving it
@@ -137,6 +147,7 @@ class FarmScheduler:
         for scenario in scenarios:
             self._catalog[scenario.name] = ray.put(scenario)  # owned by this actor: outlives the driver
             self._tools.pop(scenario.name, None)
+            self.failures.forget(scenario.name)  # added again: it gets a fresh start
         return len(self._catalog)
 
     async def scenario_names(self) -> list[str]:
@@ -196,10 +207,16 @@ class FarmScheduler:
             raise UnknownScenario(f"the farm has no scenario named {quoted(scenario)} ({len(self._catalog)} known)")
         timeout = self.farm.lease_timeout_s if timeout_s is None else timeout_s
         deadline = time.monotonic() + timeout
-        my_turn = False
+        my_turn = retrying = False
         while True:
             if self._closed:
                 raise LeaseTimeout("the farm is shutting down")
+            if scenario in self.failures.unavailable:
+                raise ScenarioUnavailable(self.failures.unavailable[scenario])
+            if retrying and time.monotonic() >= deadline:  # e.g. workers that kept dying while granting it
+                self.timeouts += 1
+                raise LeaseTimeout(f"no slot of {scenario!r} could be granted within {timeout:g} s (its workers "
+                                   "failed or restarted meanwhile)")  # fmt: skip
             worker = self._choose(scenario) if (my_turn or not self._waiters) else None
             if worker is None:
                 await self._wait_for_room(deadline, timeout, front=my_turn)
@@ -224,8 +241,13 @@ class FarmScheduler:
                 except StaleWorker:
                     self._forget(lease)
                     self._worker_lost(worker, "it restarted")
+                    retrying = True
                     continue
-                except ray.exceptions.RayTaskError as exc:  # the worker's answer, e.g. ScenarioUnavailable
+                except ScenarioUnavailable as exc:  # the worker could not start it: a failure of the scenario
+                    self._forget(lease)
+                    self._charged(self.failures.charge_start(scenario, plain(exc)))
+                    raise plain(exc) from None
+                except ray.exceptions.RayTaskError as exc:  # the worker's other answers
                     self._forget(lease)
                     raise plain(exc) from None
                 except asyncio.CancelledError:  # withdrawn: the worker may still bind a slot to it
@@ -235,8 +257,10 @@ class FarmScheduler:
                 except ray.exceptions.RayError as exc:  # died, unavailable, or unschedulable (its node left)
                     self._forget(lease)
                     self._worker_lost(worker, f"it failed while granting a lease ({type(exc).__name__})")
+                    retrying = True
                     continue
                 lease.confirmed_at = time.monotonic()
+                self.failures.started(scenario)
                 tools = self._tools.setdefault(scenario, granted["tools"] or [])
             self.granted += 1
             elapsed = (time.perf_counter() - started) * 1000
@@ -317,10 +341,18 @@ class FarmScheduler:
                 candidates = [w for w in self._workers if w.alive and w.size < w.max_slots]
                 if not candidates:
                     return started
+                if name in self.failures.unavailable:
+                    raise ScenarioUnavailable(self.failures.unavailable[name])
                 worker = min(candidates, key=lambda w: (w.size / w.max_slots, w.worker_id))
                 worker.size += 1
                 worker.version += 1
-                if await worker.handle.prewarm.remote(name, [ref]):
+                try:
+                    warmed = await worker.handle.prewarm.remote(name, [ref])
+                except ScenarioUnavailable as exc:
+                    worker.size -= 1
+                    self._charged(self.failures.charge_start(name, plain(exc)))
+                    raise plain(exc) from None
+                if warmed:
                     worker.warm[name] += 1
                     started += 1
                 else:
@@ -359,6 +391,8 @@ class FarmScheduler:
             "slots": sum(w.get("size", 0) for w in workers),
             "leases_active": len(self._leases),
             "queue_depth": len(self._waiters),
+            "unavailable": dict(self.failures.unavailable),
+            "scenario_failures": self.failures.counts(),
             "leases_granted": self.granted,
             "leases_lost": self.lost + totals.get("leases_lost", 0),
             "lease_timeouts": self.timeouts,
@@ -367,6 +401,11 @@ class FarmScheduler:
             "totals": dict(totals),
             "root": self.root,
         }
+
+    def _charged(self, made_unavailable: bool | list[str]) -> None:
+        """After a scenario became unavailable: queued requests look again (those for it now fail)."""
+        if made_unavailable:
+            self._wake(len(self._waiters))
 
     # ---- placement --------------------------------------------------------------------------
 
@@ -443,11 +482,13 @@ class FarmScheduler:
             node_id = node["NodeID"]
             resources = node.get("Resources", {})
             wanted = self.farm.workers_per_node or max(1, int(resources.get("CPU", 1)))
-            max_slots = slots_per_worker(self.farm, self.hosting.backend, resources.get("memory", 4 * 2**30), wanted)
+            memory = resources.get("memory", 4 * 2**30)
+            max_slots = slots_per_worker(self.farm, self.hosting.backend, memory, wanted)
+            memory_mb = worker_memory_mb(self.farm, memory, wanted)
             for _ in range(wanted - per_node[node_id]):
-                self._workers.append(self._create_worker(node_id, max_slots))
+                self._workers.append(self._create_worker(node_id, max_slots, memory_mb))
 
-    def _create_worker(self, node_id: str, max_slots: int) -> _Worker:
+    def _create_worker(self, node_id: str, max_slots: int, memory_mb: int | None = None) -> _Worker:
         worker_id = f"w{self._next_worker:03d}"
         self._next_worker += 1
         handle = _worker_class().options(
@@ -457,7 +498,7 @@ class FarmScheduler:
             max_concurrency=100_000,
             scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False),
         ).remote(worker_id, self.root, self.hosting.model_dump(mode="json"), max_slots, self.farm.lease_ttl_s,
-                 min(1.0, self.farm.heartbeat_s))  # fmt: skip
+                 min(1.0, self.farm.heartbeat_s), memory_mb)  # fmt: skip
         return _Worker(worker_id, handle, node_id, max_slots)
 
     async def _first_beat(self, worker: _Worker) -> dict[str, Any]:
@@ -499,7 +540,9 @@ class FarmScheduler:
     async def _beat(self, worker: _Worker) -> None:
         sent, version = time.monotonic(), worker.version
         try:
-            beat = await asyncio.wait_for(worker.handle.heartbeat.remote(), max(5.0, 5 * self.farm.heartbeat_s))
+            beat = await asyncio.wait_for(
+                worker.handle.heartbeat.remote(worker.faults_seen), max(5.0, 5 * self.farm.heartbeat_s)
+            )
         except ray.exceptions.RayError as exc:  # dead, restarting, or its node left
             if worker.alive:
                 self._worker_lost(worker, f"it stopped answering ({type(exc).__name__})")
@@ -509,6 +552,8 @@ class FarmScheduler:
                 self._worker_lost(worker, f"it has not answered for {self.farm.worker_dead_after_s:g} s")
             return
         worker.last_seen = time.monotonic()
+        worker.faults_seen, newly = self.failures.take_faults(worker.faults_seen, beat)
+        self._charged(newly)
         if beat["incarnation"] != worker.incarnation:
             if worker.alive:
                 self._worker_lost(worker, "it restarted")

@@ -2,12 +2,18 @@
 
 Callers reach a worker directly with the lease's id and secret token (the scheduler only grants
 and releases), so calls never queue behind one central actor.
+
+Faults of scenario code (a server that died by its own doing, a worker that its in-process code
+stopped: see `hosting.watchdog`) are reported in the heartbeat (`faults`, kept until acknowledged),
+so the scheduler can charge the scenario (`farm.max_scenario_failures`). A new incarnation reports
+what its predecessor left as evidence (a death note, a fatal-signal dump naming scenario code).
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import gc
 import hmac
 import logging
 import os
@@ -25,7 +31,7 @@ from awm_ray.config import HostingConfig, VerificationConfig
 from awm_ray.farm.errors import FarmError, LeaseLost, ScenarioUnavailable, StaleWorker, WrongToken
 from awm_ray.farm.local_calls import CallSocket
 from awm_ray.farm.metrics import WorkerMetrics
-from awm_ray.hosting import BackendError, CallResult, Slot, make_backend
+from awm_ray.hosting import BackendError, CallResult, Slot, make_backend, watchdog
 from awm_ray.hosting.pool import SlotPool
 from awm_ray.scenario import Scenario, ScenarioError
 from awm_ray.verification import VerifierRunner
@@ -35,6 +41,7 @@ _ENDED_MEMORY = 10_000
 _FARM_DIR = re.compile(r"awm-ray-[0-9a-f]{12}")
 STALE_FARM_S = 600.0
 UNSEEN_WAIT_S = 5.0  # how long a call waits for a lease whose acquire has not arrived (see _await_binding)
+PREFLIGHT_PASSED = "preflight-passed"  # per farm and node: code hashes whose sandboxed trial import passed
 
 
 def remove_stale_farms(base: Path, keep: Path, stale_after_s: float = STALE_FARM_S) -> list[Path]:
@@ -65,17 +72,28 @@ class _Held:
 class FarmWorker:
     """One worker: up to `max_slots` warm slots, leases by id + token, background resets."""
 
-    def __init__(self, worker_id: str, root: str, hosting: dict, max_slots: int, lease_ttl_s: float, tick_s: float):
+    def __init__(
+        self, worker_id: str, root: str, hosting: dict, max_slots: int, lease_ttl_s: float, tick_s: float,
+        memory_limit_mb: int | None = None,
+    ):  # fmt: skip
         self.worker_id = worker_id
         self.incarnation = uuid.uuid4().hex
         self.root = Path(root) / worker_id
+        self._faults: list[dict[str, Any]] = []  # {"seq", "scenario", "reason"} until the scheduler acknowledges
+        self._fault_seq = 0
+        for scenario, reason in watchdog.read_evidence(self.root):  # what stopped our predecessor
+            self._fault(scenario, f"its code stopped farm worker {worker_id}: {reason}")
         shutil.rmtree(self.root, ignore_errors=True)  # leftovers of a previous incarnation
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / ".alive").touch()
         for stale in remove_stale_farms(self.root.parent.parent, keep=self.root.parent):
             log.warning("removed %s, left by a farm that stopped without shutting down", stale)
         self.hosting = HostingConfig.model_validate(hosting)
-        self.pool = SlotPool(self.hosting, make_backend(self.hosting), self.root, max_slots)
+        self.memory_limit_mb = self.hosting.worker_memory_mb or memory_limit_mb
+        self._watchdog: watchdog.Watchdog | None = None
+        self._fatal_dump = watchdog.enable_fatal_dump(self.root / "fatal.log") if self.hosting.backend == "inprocess" else None
+        backend = make_backend(self.hosting, root=self.root / "preflight", cache_dir=self.root.parent / PREFLIGHT_PASSED)
+        self.pool = SlotPool(self.hosting, backend, self.root, max_slots)
         self.lease_ttl_s = lease_ttl_s
         self.tick_s = tick_s
         self._leases: dict[str, _Held] = {}
@@ -98,6 +116,15 @@ class FarmWorker:
         if self._loop_task is None:
             self._loop_task = asyncio.ensure_future(self._tick_forever())
             self._call_socket_path = await self._call_socket.start()
+            if self.hosting.backend == "inprocess":
+                self._watchdog = watchdog.Watchdog(
+                    self.root / "death.json", self.memory_limit_mb, wedge_s=self.hosting.call_timeout_s + 2,
+                    on_memory=self._free_memory,
+                )
+                self._watchdog.start(asyncio.get_running_loop())
+                preflight = getattr(self.pool.backend, "preflight", None)
+                if preflight is not None:  # its zygote's imports take a second or two: not on a lease's time
+                    asyncio.ensure_future(_quietly(preflight.start()))
         return {
             "worker_id": self.worker_id,
             "incarnation": self.incarnation,
@@ -132,6 +159,7 @@ class FarmWorker:
             slot = await self.pool.acquire(scenario, wait_s=self.bind_timeout_s if granted else 0.0)
         except (BackendError, ScenarioError) as exc:
             error: Exception = ScenarioUnavailable(f"scenario {name!r} could not be started: {exc}")
+            error.remembered = getattr(exc, "remembered", False)  # a failure this worker reports again
             self._fail_binding(lease_id, binding, error)
             raise error from None
         except BaseException as exc:
@@ -238,14 +266,23 @@ class FarmWorker:
         try:
             return await self.pool.prewarm(await self._scenario(name, scenario_box))
         except (BackendError, ScenarioError) as exc:
-            raise ScenarioUnavailable(f"scenario {name!r} could not be started: {exc}") from None
+            error = ScenarioUnavailable(f"scenario {name!r} could not be started: {exc}")
+            error.remembered = getattr(exc, "remembered", False)
+            raise error from None
 
     # ---- what the scheduler polls ---------------------------------------------------------
 
-    async def heartbeat(self) -> dict[str, Any]:
+    async def heartbeat(self, ack: tuple[str, int] | None = None) -> dict[str, Any]:
+        """Counters, leases and inventory; `faults` not yet acknowledged (`ack`: (incarnation, last seq seen))."""
+        for scenario, reason in self.pool.faults:
+            self._fault(scenario, reason)
+        self.pool.faults.clear()
+        if ack is not None and ack[0] == self.incarnation:
+            self._faults = [f for f in self._faults if f["seq"] > ack[1]]
         stats = self.pool.stats.to_dict()
         stats.pop("reset_ms_recent")
         return {
+            "faults": list(self._faults),
             "incarnation": self.incarnation,
             "leases": list(self._leases),
             "inventory": self.pool.inventory(),
@@ -264,13 +301,17 @@ class FarmWorker:
     async def shutdown(self) -> None:
         if self._loop_task is not None:
             self._loop_task.cancel()
+        if self._watchdog is not None:
+            self._watchdog.stop()
         await self._call_socket.close()
         if self._verifiers is not None:
             await self._verifiers.close()
         await self.pool.close()
         shutil.rmtree(self.root, ignore_errors=True)
+        farm_dir = self.root.parent  # the farm's directory on this node, once its last worker is gone
         try:
-            self.root.parent.rmdir()  # the farm's directory on this node, once its last worker is gone
+            if not [p for p in farm_dir.iterdir() if p.name != PREFLIGHT_PASSED]:
+                shutil.rmtree(farm_dir, ignore_errors=True)
         except OSError:
             pass
 
@@ -322,6 +363,24 @@ class FarmWorker:
         if not binding.done():
             binding.set_exception(LeaseLost(str(exc)))
             binding.exception()  # retrieved here, so an unawaited failure is not logged as lost
+
+    def _free_memory(self, names: list[str], reason: str) -> None:
+        """The watchdog's first answer to memory over the limit: close the culprits' slots (their
+        modules, and what their globals hold, are freed), end their leases, charge them a failure."""
+        drops: list[asyncio.Task] = []
+        for name in names:
+            self._fault(name, f"{reason}; its slots on worker {self.worker_id} were closed")
+            for lease_id, held in list(self._leases.items()):
+                if held.slot.scenario.name == name:
+                    self._end(lease_id, f"its scenario's slots were closed: {reason}", broken=True)
+            drops += self.pool.drop_scenario(name)
+        asyncio.ensure_future(_collect_after(drops))
+
+    def _fault(self, scenario: str, reason: str) -> None:
+        self._fault_seq += 1
+        self._faults.append({"seq": self._fault_seq, "scenario": scenario, "reason": reason})
+        del self._faults[:-1000]
+        log.warning("scenario %s: %s", scenario, reason)
 
     def _remember_end(self, lease_id: str, reason: str) -> None:
         self._ended[lease_id] = reason
@@ -385,3 +444,17 @@ class FarmWorker:
         except OSError as exc:
             log.error("worker %s cannot write %s (%s): exiting for a restart", self.worker_id, self.root, exc)
             os._exit(1)
+
+
+async def _collect_after(tasks: list[asyncio.Task]) -> None:
+    """Once closed slots are gone, free their modules' reference cycles (what a hog held)."""
+    await asyncio.sleep(0.5)  # the release of an ended lease closes its slot in the background
+    await asyncio.gather(*tasks, return_exceptions=True)
+    gc.collect()
+
+
+async def _quietly(coro: Any) -> None:
+    try:
+        await coro
+    except Exception as exc:  # noqa: BLE001 - the first preflight that needs it tries again and reports
+        log.warning("the preflight sandbox did not start: %s", exc)

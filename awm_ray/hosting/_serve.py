@@ -4,7 +4,10 @@ Executed by path (`python _serve.py --app app.py --fd N`), so it needs only uvic
 It dies with its parent (PR_SET_PDEATHSIG) and never runs the app's `__main__` block.
 With `--create-schema` it only imports the app (whose import runs `create_all`) and exits.
 Before the app is imported, `guard.py` (loaded by path: no awm_ray here) caps what the process
-writes to its log (`--max-output-bytes`) and, with `--loopback-only`, refuses non-loopback sockets.
+writes to its log (`--max-output-bytes`), refuses fork/exec/system, signals to other processes,
+ctypes and other processes' /proc secrets, and with `--loopback-only` non-loopback sockets; rlimits
+bound its address space (`--memory-mb`: past it, allocations raise MemoryError) and CPU seconds
+(`--cpu-s`: past it, the kernel kills it).
 """
 
 import argparse
@@ -12,6 +15,7 @@ import atexit
 import ctypes
 import importlib.util
 import os
+import resource
 import signal
 import socket
 import sys
@@ -27,10 +31,20 @@ def _die_with_parent(expected_parent: int) -> None:
         os._exit(1)
 
 
+def _limit(memory_mb: int, cpu_s: float) -> None:
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if memory_mb > 0:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 2**20, memory_mb * 2**20))
+    if cpu_s > 0:
+        seconds = max(1, int(-(-cpu_s // 1)))
+        resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 5))
+
+
 def _contain(max_output_bytes: int, loopback_only: bool) -> None:
     spec = importlib.util.spec_from_file_location("awm_ray_guard", os.path.join(os.path.dirname(__file__), "guard.py"))
     guard = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(guard)
+    guard.install_process_guard(whole_process=True)
     if max_output_bytes > 0:
         # the tail of what was dropped goes to the log at exit: a crash after a flood still ends the log
         budget = guard.cap_output(max_output_bytes, tail_chars=1_500)
@@ -88,8 +102,11 @@ def main() -> None:
     parser.add_argument("--create-schema", action="store_true")
     parser.add_argument("--max-output-bytes", type=int, default=0)
     parser.add_argument("--loopback-only", action="store_true")
+    parser.add_argument("--memory-mb", type=int, default=0)
+    parser.add_argument("--cpu-s", type=float, default=0)
     args = parser.parse_args()
     _die_with_parent(args.parent)
+    _limit(args.memory_mb, args.cpu_s)
     warnings.simplefilter("ignore", DeprecationWarning)
     warnings.simplefilter("ignore", PendingDeprecationWarning)
     warnings.simplefilter("ignore", UserWarning)

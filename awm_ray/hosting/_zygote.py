@@ -367,6 +367,7 @@ def main() -> None:
     parser.add_argument("--root", required=True)
     parser.add_argument("--sys-path", required=True)
     parser.add_argument("--preload", default="")
+    parser.add_argument("--warmup", default="")
     args = parser.parse_args()
     _libc_prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != args.parent:  # the owner died before prctl took effect
@@ -383,6 +384,12 @@ def main() -> None:
             preloaded.append(name)
         except Exception as exc:  # noqa: BLE001 - reported to the owner; jobs import it again themselves
             errors[name] = f"{type(exc).__name__}: {exc}"
+    if args.warmup:  # trusted code the owner names, run once here so every child starts with warm caches
+        try:
+            module_name, _, attr = args.warmup.partition(":")
+            getattr(importlib.import_module(module_name), attr)(args.root)
+        except Exception as exc:  # noqa: BLE001 - a cold zygote still works
+            errors[args.warmup] = f"{type(exc).__name__}: {exc}"
     gc.collect()
     gc.freeze()  # keep the preloaded objects' pages shared with the children (copy-on-write)
     guard_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "guard.py")

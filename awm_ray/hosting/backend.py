@@ -54,6 +54,10 @@ class HostedApp(ABC):
     @abstractmethod
     def alive(self) -> bool: ...
 
+    def death(self) -> tuple[bool, str] | None:
+        """For an app that died by itself: (whether its own code caused it, what happened); else None."""
+        return None
+
     async def send(self, request: HttpRequest, timeout_s: float) -> HttpResponse:
         started = time.perf_counter()
         try:

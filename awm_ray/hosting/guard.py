@@ -1,4 +1,5 @@
-"""Containment for scenario code: a loopback-only socket guard, capped output, a scrubbed environment.
+"""Containment for scenario code: a loopback-only socket guard, capped output, a scrubbed environment,
+and a process guard (no exit, kill, fork/exec, ctypes or /proc secrets from scenario code).
 
 Stdlib only: `_serve.py` loads this file by path in each subprocess server (which has no awm_ray),
 and `make_backend` applies it to a farm worker that hosts apps in-process. Each piece is installed
@@ -105,6 +106,104 @@ def install_network_guard() -> bool:
             return False
         sys.addaudithook(_audit)
         _installed.add("network")
+        return True
+
+
+# ---- process: scenario code may not end, signal or fork the process it runs in ---------------
+
+
+class ScenarioExit(SystemExit):
+    """Raised instead of ending the process when scenario code calls `os._exit` or `os.abort` (a
+    SystemExit, so an in-process request answers HTTP 500 and an import fails, as for `sys.exit`)."""
+
+
+_PROCESS_EVENTS = {
+    "os.fork": "start processes (fork)", "os.forkpty": "start processes (forkpty)", "os.system": "run shell commands",
+    "os.exec": "exec programs", "os.posix_spawn": "spawn processes", "os.spawn": "spawn processes",
+    "subprocess.Popen": "start processes", "os.kill": "send signals", "os.killpg": "send signals",
+    "signal.pthread_kill": "send signals", "ctypes.dlopen": "load native libraries (ctypes)",
+    "ctypes.dlsym": "use native symbols (ctypes)", "ctypes.call_function": "call native functions (ctypes)",
+    "ctypes.cdata": "read raw memory (ctypes)", "ctypes.string_at": "read raw memory (ctypes)",
+    "resource.setrlimit": "change limits", "resource.prlimit": "change limits",
+}  # fmt: skip
+_PROC_SECRET = re.compile(r"/proc/(self|thread-self|\d+)(/task/\d+)?/(environ|mem|cmdline)$")
+
+
+def _process_audit(event: str, args: tuple, events=_PROCESS_EVENTS, in_scenario=IN_SCENARIO.get,
+                   secret=_PROC_SECRET.match) -> None:  # fmt: skip
+    """Refuse, while scenario code runs (`IN_SCENARIO`), what would end, signal or fork this process,
+    native calls, and reading a process's environment block or memory from /proc."""
+    if event in events:
+        if in_scenario():
+            raise PermissionError(f"awm-ray: scenario code may not {events[event]} in the process that hosts it")
+    elif event == "open" and in_scenario():
+        path = args[0]
+        if isinstance(path, bytes):
+            path = path.decode(errors="replace")
+        if isinstance(path, str) and path.startswith("/proc/") and secret(os.path.normpath(path)):
+            raise PermissionError(f"awm-ray: scenario code may not read {path}")
+
+
+def _server_audit(event: str, args: tuple, events=_PROCESS_EVENTS, own=str(os.getpid()),
+                  secret=_PROC_SECRET.match) -> None:  # fmt: skip
+    """A scenario server's hook (the whole process is the scenario's): it may not fork, exec, send
+    signals (but signal 0, an existence check), use ctypes or read another process's /proc secrets."""
+    if event in events:
+        if event in ("os.kill", "os.killpg") and args[1] == 0:
+            return
+        raise PermissionError(f"awm-ray: scenario code may not {events[event]}")
+    if event == "open":
+        path = args[0]
+        if isinstance(path, bytes):
+            path = path.decode(errors="replace")
+        if isinstance(path, str) and path.startswith("/proc/"):
+            match = secret(os.path.normpath(path))
+            if match and match.group(1) not in ("self", "thread-self", own):
+                raise PermissionError(f"awm-ray: scenario code may not read {path}")
+
+
+def install_process_guard(whole_process: bool = False) -> bool:
+    """In this process, for good, refuse fork/exec/system/spawn, signals, ctypes and reading
+    /proc/*/environ|mem|cmdline to scenario code. Returns False if installed already.
+
+    In a process that also runs our own code (a farm worker hosting in-process), only code running
+    as scenario code (`IN_SCENARIO`) is refused, and its `os._exit`/`os.abort` raise `ScenarioExit`
+    instead of ending the process. `whole_process` (a scenario server, where everything is the
+    scenario's): always refused, except ending or signalling itself, and its own /proc entries.
+    A guard, not a sandbox: a native extension (`_posixsubprocess`) or an already loaded native
+    library can still get around it.
+    """
+    import posix
+    import signal as signal_module
+
+    with _install_lock:
+        if "process" in _installed:
+            return False
+        _installed.add("process")
+        if whole_process:
+            sys.addaudithook(_server_audit)
+            return True
+        real_exit, real_abort, real_raise = os._exit, os.abort, signal_module.raise_signal
+
+        def _exit(code: int, _real=real_exit, _in=IN_SCENARIO.get) -> None:
+            if _in():
+                raise ScenarioExit(f"awm-ray: scenario code may not end the process that hosts it (os._exit({code}))")
+            _real(code)
+
+        def abort(_real=real_abort, _in=IN_SCENARIO.get) -> None:
+            if _in():
+                raise ScenarioExit("awm-ray: scenario code may not end the process that hosts it (os.abort())")
+            _real()
+
+        def raise_signal(sig: int, _real=real_raise, _in=IN_SCENARIO.get) -> None:
+            if _in():
+                raise PermissionError(f"awm-ray: scenario code may not send signals ({sig}) in the process that hosts it")
+            _real(sig)
+
+        os._exit = posix._exit = _exit  # type: ignore[assignment]
+        os.abort = posix.abort = abort  # type: ignore[assignment]
+        signal_module.raise_signal = raise_signal  # type: ignore[assignment]
+        sys.addaudithook(_process_audit)
         return True
 
 
@@ -226,5 +325,5 @@ def scrub_environment() -> list[str]:
 
 
 def installed() -> frozenset[str]:
-    """Which containments this process has ("network", "output", "environment")."""
+    """Which containments this process has ("network", "output", "environment", "process")."""
     return frozenset(_installed)

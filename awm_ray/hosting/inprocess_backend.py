@@ -31,8 +31,9 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote, unquote, urlencode
 
-from awm_ray.hosting import guard
+from awm_ray.hosting import guard, watchdog
 from awm_ray.hosting.backend import Backend, HostedApp, ServerStartError, database_url
+from awm_ray.hosting.preflight import Preflight
 from awm_ray.scenario import HttpRequest, Scenario
 
 log = logging.getLogger(__name__)
@@ -191,7 +192,10 @@ async def import_bounded(scenario: Scenario, db_path: Path, timeout_s: float) ->
         done.cancel()  # a module that still arrives is disposed by `settle`
         entered.cancel()
         if thread.is_alive():
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(ImportAbandoned))
+            try:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(ImportAbandoned))
+            except PermissionError:  # inside a sandbox, which refuses ctypes: its wall limit ends the thread
+                pass
         if isinstance(exc, asyncio.CancelledError):
             raise
     for _ in range(10):  # pure Python stops at its next bytecode: give it a moment
@@ -241,9 +245,10 @@ def _forget_endpoint_caches() -> None:
 
 
 class InProcessApp(HostedApp):
-    def __init__(self, module: types.ModuleType):
+    def __init__(self, module: types.ModuleType, scenario_name: str = ""):
         super().__init__(None)
         self.module = module
+        self.scenario_name = scenario_name
         self._app = module.app
         self._closed = False
 
@@ -285,6 +290,7 @@ class InProcessApp(HostedApp):
                     done.set()
 
         marked = guard.IN_SCENARIO.set(True)  # what the app prints counts against the output cap
+        rss = watchdog.rss_bytes() if watchdog.ACTIVE else 0
         try:
             await self._app(scope, receive, send)
         except (Exception, SystemExit):  # Starlette has sent its 500 already, or nothing was sent at all
@@ -292,6 +298,8 @@ class InProcessApp(HostedApp):
                 status, chunks = 500, [b"Internal Server Error"]
         finally:
             guard.IN_SCENARIO.reset(marked)
+            if rss:
+                watchdog.note_growth(self.scenario_name, watchdog.rss_bytes() - rss)
         done.set()
         return status, b"".join(chunks).decode("utf-8", errors="replace")
 
@@ -314,15 +322,27 @@ class InProcessBackend(Backend):
 
     name = "inprocess"
 
-    def __init__(self, start_timeout_s: float = 30.0):
+    def __init__(self, start_timeout_s: float = 30.0, preflight: Preflight | None = None):
         self.start_timeout_s = start_timeout_s
+        self.preflight = preflight
 
     async def start(self, scenario: Scenario, db_path: Path, workdir: Path) -> InProcessApp:
+        if self.preflight is not None:  # new code is imported in a sandboxed child first
+            await self.preflight.check(scenario, db_path)
         # importing runs the scenario's module code: off the event loop, so other slots keep serving
-        return InProcessApp(await import_bounded(scenario, db_path, self.start_timeout_s))
+        return InProcessApp(await import_bounded(scenario, db_path, self.start_timeout_s), scenario.name)
 
     async def create_schema(self, scenario: Scenario, db_path: Path, workdir: Path, timeout_s: float) -> None:
+        if self.preflight is not None:
+            await self.preflight.check(scenario, db_path)
         dispose_module(await import_bounded(scenario, db_path, timeout_s))
 
     def containment_stats(self) -> dict[str, int]:
-        return {"import_threads_stuck": stuck_import_threads(), "output_bytes_dropped": guard.output_dropped()}
+        stats = {"import_threads_stuck": stuck_import_threads(), "output_bytes_dropped": guard.output_dropped()}
+        if self.preflight is not None:
+            stats.update(preflight_imports=self.preflight.checks, preflight_failures=self.preflight.failures)
+        return stats
+
+    def close(self) -> None:
+        if self.preflight is not None:
+            self.preflight.close()

@@ -14,6 +14,9 @@ A scenario whose app keeps state in memory across resets (its val_report's `app_
 released slot of it is closed, and a fresh one is started in its place at once, in the background
 (counted as resetting, so the next lease of the scenario waits for it as for a reset, not for a
 start of its own). Other scenarios keep their warm apps.
+
+A slot whose server died by its own doing (an exit, a crash signal, its CPU limit; not SIGKILL from
+outside) is listed in `faults` for the farm worker to report (see `farm.max_scenario_failures`).
 """
 
 from __future__ import annotations
@@ -71,6 +74,7 @@ class _Entry:
     state: str  # "idle" | "leased" | "resetting"
     last_used: float
     reset: asyncio.Task | None = None
+    doomed: bool = False  # dropped instead of offered again once its reset ends (see drop_scenario)
 
 
 class SlotPool:
@@ -92,6 +96,7 @@ class SlotPool:
         self._background: set[asyncio.Task] = set()
         self._room: asyncio.Event | None = None  # set when a slot turns idle or goes (see _wait_for_room)
         self._closed = False
+        self.faults: list[tuple[str, str]] = []  # (scenario, what its code did to its server), for the worker to take
 
     # ---- what the worker asks -------------------------------------------------------------
 
@@ -131,7 +136,7 @@ class SlotPool:
             log.info("closing a slot of %s: %d call(s) on it timed out", slot.scenario.name, slot.abandoned_calls)
             self._spawn(self._drop(entry))
             return
-        if broken or not slot.alive:
+        if broken or not slot.alive or entry.doomed:
             self.stats.slot_restarts += 1
             self._spawn(self._drop(entry))
             return
@@ -160,6 +165,18 @@ class SlotPool:
                     await self.prewarm(scenario)
                 except Exception as exc:  # the scenario itself no longer starts: leave it cold
                     log.warning("could not restart a slot of %s: %s", scenario.name, exc)
+
+    def drop_scenario(self, name: str) -> list[asyncio.Task]:
+        """Close every idle slot of scenario `name` now, and each one resetting once its reset ends
+        (leased ones are their holders' until released); the tasks that close them."""
+        tasks = []
+        for entry in list(self._entries.values()):
+            if entry.slot.scenario.name != name:
+                continue
+            entry.doomed = True
+            if entry.state == "idle":
+                tasks.append(self._spawn(self._drop(entry)))
+        return tasks
 
     def inventory(self) -> dict[str, dict[str, int]]:
         """Slots by scenario and state."""
@@ -212,7 +229,9 @@ class SlotPool:
             return
         self.stats.starts_refused += 1
         ago = self.hosting.failed_start_ttl_s - left
-        raise make(f"{text} [this start failed {ago:.0f} s ago; not retried for {left:.0f} s]")
+        refusal = make(f"{text} [this start failed {ago:.0f} s ago; not retried for {left:.0f} s]")
+        refusal.remembered = True  # the same failure again, not a new one (the scheduler counts new ones)
+        raise refusal
 
     def _remember_failure(self, scenario: Scenario, exc: BaseException) -> None:
         """Keep the failure's type and text (not the exception: its traceback holds the failed slot)."""
@@ -309,7 +328,7 @@ class SlotPool:
             return
         self.stats.resets_verified += 1
         self.stats.reset_ms.append(took)
-        if entry.slot.alive:
+        if entry.slot.alive and not entry.doomed:
             entry.state, entry.reset = "idle", None
             self._room_changed()
         else:
@@ -337,6 +356,10 @@ class SlotPool:
     async def _drop(self, entry: _Entry) -> None:
         self._entries.pop(entry.slot, None)
         self._room_changed()
+        death = entry.slot.app.death() if entry.slot.app is not None else None
+        if death is not None and death[0]:
+            self.faults.append((entry.slot.scenario.name, death[1]))
+            del self.faults[:-1000]
         try:
             await entry.slot.close()
         except Exception as exc:

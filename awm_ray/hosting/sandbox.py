@@ -127,9 +127,11 @@ class Sandbox:
     """One zygote process and the jobs it runs; at most `max_jobs` children at once.
 
     `preload`: modules the zygote imports before forking (shared by every child; a module that
-    fails to import is logged and left to the job). `root`: where job directories go (a private
-    temp dir by default, removed by `close()`). Bound to the event loop of its first use; used
-    from another loop, it starts a fresh zygote.
+    fails to import is logged and left to the job). `warmup`: "package.module:function", trusted
+    code the zygote runs once after the preloads (called with the sandbox's root directory), e.g. to
+    warm the lazy imports and caches every job would otherwise pay for. `root`: where job
+    directories go (a private temp dir by default, removed by `close()`). Bound to the event loop
+    of its first use; used from another loop, it starts a fresh zygote.
     """
 
     def __init__(
@@ -138,8 +140,10 @@ class Sandbox:
         root: str | Path | None = None,
         max_jobs: int | None = None,
         start_timeout_s: float = 60.0,
+        warmup: str | None = None,
     ):
         self.preload = tuple(preload)
+        self.warmup = warmup
         self._own_root = root is None
         self.root = Path(tempfile.mkdtemp(prefix="awm-ray-sandbox-")) if root is None else Path(root)
         self.max_jobs = max_jobs or max(2, os.cpu_count() or 2)
@@ -251,7 +255,7 @@ class Sandbox:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         cmd = [sys.executable, "-I", str(ZYGOTE_SCRIPT), "--fd", str(theirs.fileno()), "--parent", str(os.getpid()),
                "--root", str(self.root), "--sys-path", json.dumps([p for p in sys.path if p]),
-               "--preload", ",".join(self.preload)]  # fmt: skip
+               "--preload", ",".join(self.preload), "--warmup", self.warmup or ""]  # fmt: skip
         env = {"PATH": os.defpath, "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "MALLOC_ARENA_MAX": "2"}
         try:
             with open(self.root / "zygote.log", "ab") as out:

@@ -38,6 +38,7 @@ def _server_env(db_path: Path, port: int) -> dict[str, str]:
         "PYTHONUNBUFFERED": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
         "LANG": "C.UTF-8",
+        "MALLOC_ARENA_MAX": "2",  # glibc's per-thread arenas reserve address space the memory limit counts
     }
 
 
@@ -49,6 +50,25 @@ def log_tail(path: Path, chars: int = LOG_TAIL_CHARS) -> str:
             return fh.read().decode(errors="replace").strip()
     except OSError:
         return ""
+
+
+def describe_exit(code: int) -> tuple[bool, str]:
+    """(whether the process ended itself, what happened) for a server's exit status.
+
+    SIGKILL and SIGTERM come from outside (the OOM killer, an operator, a chaos test): not the
+    scenario's doing. An exit code, SIGXCPU (its CPU limit) or a crash signal are its own.
+    """
+    if code >= 0:
+        return True, f"exited with code {code}"
+    try:
+        sig = signal.Signals(-code)
+    except ValueError:
+        return True, f"was killed by signal {-code}"
+    if sig == signal.SIGXCPU:
+        return True, "was killed by SIGXCPU: it used up its CPU limit (hosting.server_cpu_s)"
+    if sig in (signal.SIGKILL, signal.SIGTERM):  # its code may not send signals (guard): someone else did
+        return False, f"was killed by {sig.name} (not by its own code: the OOM killer, an operator)"
+    return True, f"was killed by {sig.name}"
 
 
 def kill_group(proc: subprocess.Popen, grace_s: float = 2.0) -> None:
@@ -83,6 +103,7 @@ class SubprocessApp(HostedApp):
         self.proc = proc
         self.lease = lease
         self.log_path = log_path
+        self._closing = False
 
     @property
     def pid(self) -> int | None:
@@ -95,14 +116,26 @@ class SubprocessApp(HostedApp):
     def alive(self) -> bool:
         return self.proc.poll() is None
 
+    def death(self) -> tuple[bool, str] | None:
+        code = self.proc.poll()
+        if code is None or self._closing:
+            return None
+        own, how = describe_exit(code)
+        tail = log_tail(self.log_path, 600)
+        return own, f"its server {how}" + (f"; its log ends:\n{tail}" if tail else "")
+
     async def close(self) -> None:
+        self._closing = True
         await self._client.aclose()
         await asyncio.to_thread(kill_group, self.proc)
         self.lease.release()
 
 
 class SubprocessBackend(Backend):
-    """Hosts each app with `python _serve.py` (uvicorn) on a port leased from `ports`."""
+    """Hosts each app with `python _serve.py` (uvicorn) on a port leased from `ports`.
+
+    `memory_mb` / `cpu_s`: each server's address-space and CPU-seconds rlimits (None: none).
+    """
 
     name = "subprocess"
 
@@ -113,16 +146,21 @@ class SubprocessBackend(Backend):
         start_attempts: int = 2,
         max_output_bytes: int = 1_000_000,
         loopback_only: bool = True,
+        memory_mb: int | None = None,
+        cpu_s: float | None = None,
     ):
         self.ports = ports or PortAllocator()
         self.start_timeout_s = start_timeout_s
         self.start_attempts = start_attempts
         self.max_output_bytes = max_output_bytes
         self.loopback_only = loopback_only
+        self.memory_mb = memory_mb
+        self.cpu_s = cpu_s
 
     def _command(self, code_path: Path, *extra: str) -> list[str]:
         cmd = [sys.executable, str(SERVE_SCRIPT), "--app", str(code_path), "--parent", str(os.getpid())]
         cmd += ["--max-output-bytes", str(self.max_output_bytes), *(["--loopback-only"] if self.loopback_only else [])]
+        cmd += ["--memory-mb", str(self.memory_mb or 0), "--cpu-s", str(self.cpu_s or 0)]
         return cmd + list(extra)
 
     async def start(self, scenario: Scenario, db_path: Path, workdir: Path) -> SubprocessApp:
@@ -191,7 +229,7 @@ class SubprocessBackend(Backend):
         probe = HttpRequest("GET", "/openapi.json")
         while True:
             if not app.alive():
-                raise ServerStartError(f"server exited with code {app.proc.returncode}:\n{log_tail(app.log_path)}")
+                raise ServerStartError(f"server {describe_exit(app.proc.returncode)[1]}:\n{log_tail(app.log_path)}")
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 tail = log_tail(app.log_path)
