@@ -156,3 +156,38 @@ def test_a_dead_zygote_is_restarted_and_its_running_job_reported(sandbox):
     time.sleep(0.2)
     orphans = [p for p in psutil.process_iter(["cmdline"]) if str(sandbox.root) in " ".join(p.info["cmdline"] or [])]
     assert [p.pid for p in orphans] == [sandbox.pid]  # the old zygote's child died with it
+
+
+OWNER = """
+import asyncio, sys
+sys.path.insert(0, sys.argv[1])
+from awm_ray.hosting.sandbox import Limits, Sandbox
+box = Sandbox()
+async def main():
+    job = asyncio.ensure_future(box.run("sandbox_jobs:sleep", {}, Limits(wall_s=60)))
+    await asyncio.sleep(1.0)
+    print(box.root, box.pid, flush=True)
+    await job
+asyncio.run(main())
+"""
+
+
+def test_an_owner_killed_outright_leaves_no_zygote_job_or_temp_dir():
+    """SIGKILL gives the owner no chance to close(): the zygote removes its root, and its jobs die."""
+    import subprocess
+    import sys
+
+    tests = str(Path(__file__).parent)
+    owner = subprocess.Popen([sys.executable, "-c", OWNER, tests], stdout=subprocess.PIPE, text=True)
+    try:
+        root, zygote = owner.stdout.readline().split()
+        assert Path(root).is_dir() and psutil.pid_exists(int(zygote))
+    finally:
+        owner.kill()
+        owner.wait()
+    deadline = time.monotonic() + 20
+    while (Path(root).exists() or psutil.pid_exists(int(zygote))) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not Path(root).exists(), f"{root} left behind"
+    left = [p.pid for p in psutil.process_iter(["cmdline"]) if root in " ".join(p.info["cmdline"] or [])]
+    assert not psutil.pid_exists(int(zygote)) and left == []

@@ -16,7 +16,9 @@ messages, rlimits (address space = what the zygote maps + `memory_mb`, CPU secon
 core files), and an audit hook (`_install_hook`) that refuses fork/exec/system/spawn, signals to
 other processes, ctypes, other processes' /proc entries, writes outside its own directories and
 sockets beyond its `network` setting. The child dies with the zygote (PR_SET_PDEATHSIG) and the
-zygote with its owner (the socket closes, or PR_SET_PDEATHSIG). A child past its wall-clock limit
+zygote with its owner (the socket closes, or PR_SET_PDEATHSIG with SIGTERM); with `--remove-root`
+the zygote then removes its root, so an owner killed outright leaves no temp dir behind. A child
+past its wall-clock limit
 is killed with its process group. Stdlib only at import; the owner's `sys.path` is adopted before
 the preloads, so jobs import what the owner can.
 """
@@ -368,10 +370,14 @@ def main() -> None:
     parser.add_argument("--sys-path", required=True)
     parser.add_argument("--preload", default="")
     parser.add_argument("--warmup", default="")
+    parser.add_argument("--remove-root", action="store_true", help="remove --root when the owner dies")
     args = parser.parse_args()
-    _libc_prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    global _ROOT_TO_REMOVE
+    _ROOT_TO_REMOVE = args.root if args.remove_root else None
+    signal.signal(signal.SIGTERM, lambda *_: _owner_gone())
+    _libc_prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != args.parent:  # the owner died before prctl took effect
-        os._exit(1)
+        _owner_gone()
     sys.path[:] = json.loads(args.sys_path)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is the owner's to handle
     import warnings
@@ -398,11 +404,24 @@ def main() -> None:
     _serve(ctl, args.root, guard_path)
 
 
+_JOBS: dict[int, _Job] = {}  # running jobs by pid
+_ROOT_TO_REMOVE: str | None = None
+
+
+def _owner_gone() -> None:
+    """The owner died or closed the socket: kill every job's process group, remove our root if asked, exit."""
+    for pid in list(_JOBS):
+        _kill_group(pid)
+    if _ROOT_TO_REMOVE:
+        shutil.rmtree(_ROOT_TO_REMOVE, ignore_errors=True)
+    os._exit(0)
+
+
 def _serve(ctl: socket.socket, root: str, guard_path: str) -> None:
     selector = selectors.DefaultSelector()
     selector.register(ctl, selectors.EVENT_READ, "ctl")
     reader = _Reader()
-    jobs: dict[int, _Job] = {}  # by pid
+    jobs = _JOBS
     counter = 0
     while True:
         now = time.monotonic()
@@ -419,9 +438,7 @@ def _serve(ctl: socket.socket, root: str, guard_path: str) -> None:
                 except OSError:
                     data = b""
                 if not data:  # the owner is gone: so are we, and our children
-                    for job in jobs.values():
-                        _kill_group(job.pid)
-                    os._exit(0)
+                    _owner_gone()
                 for request in reader.feed(data):
                     counter += 1
                     job = _start(request, root, counter, guard_path, selector)

@@ -255,7 +255,8 @@ class Sandbox:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         cmd = [sys.executable, "-I", str(ZYGOTE_SCRIPT), "--fd", str(theirs.fileno()), "--parent", str(os.getpid()),
                "--root", str(self.root), "--sys-path", json.dumps([p for p in sys.path if p]),
-               "--preload", ",".join(self.preload), "--warmup", self.warmup or ""]  # fmt: skip
+               "--preload", ",".join(self.preload), "--warmup", self.warmup or "",
+               *(["--remove-root"] if self._own_root else [])]  # fmt: skip
         env = {"PATH": os.defpath, "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "MALLOC_ARENA_MAX": "2"}
         try:
             with open(self.root / "zygote.log", "ab") as out:
