@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from awm_ray.machine import machine_facts
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -31,15 +32,11 @@ def synthetic(data: Path | None, n: int, root: Path) -> Path:
     return out
 
 
-def machine() -> dict[str, Any]:
-    """Python, CPUs and the 1-minute load average when the measurement ended (the machine is shared)."""
-    return {"python": platform.python_version(), "cpus": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 1)}
-
-
 def emit(name: str, started: float, result: dict[str, Any], out: Path | None) -> int:
     """Print `result` as the benchmark's JSON report (and write it to `out`); the exit code 0."""
+    facts = {**machine_facts(), "load_avg_1m_at_end": round(os.getloadavg()[0], 1)}  # the machine is shared
     report = {"benchmark": name, "measured_at": time.strftime("%Y-%m-%d %H:%M:%S"),
-              "seconds_total": round(time.time() - started, 1), "machine": machine(), **result}  # fmt: skip
+              "seconds_total": round(time.time() - started, 1), "machine": facts, **result}  # fmt: skip
     text = json.dumps(report, indent=1)
     print(text)
     if out:
