@@ -25,6 +25,7 @@ import asyncio
 import atexit
 import logging
 import os
+import shutil
 import uuid
 import weakref
 from collections.abc import Callable, Iterable
@@ -203,6 +204,7 @@ class Farm:
         self._pending: dict[str, Any] = {}  # lease request id -> the scheduler call awaiting its grant
         self._on_shutdown: list[Callable[[], None]] = []
         self._closed = False
+        self._root: str | None = None  # the farm's directory on this node, when this handle started the farm
         # Episodes on this node call their worker over its socket; a Ray Client driver is not on a node.
         self.node_id: str | None = None if ray.util.client.ray.is_connected() else ray.get_runtime_context().get_node_id()
         atexit.register(_shutdown_at_exit, weakref.ref(self))
@@ -237,7 +239,7 @@ class Farm:
             ) from exc
         farm = cls(scheduler, config, owns_farm=True, owns_ray=owns_ray)
         try:
-            ray.get(scheduler.start.remote())
+            farm._root = ray.get(scheduler.start.remote())["root"]
             if scenarios is None:
                 from awm_ray.loading import load_scenarios
 
@@ -298,6 +300,10 @@ class Farm:
                 log.warning("farm shutdown: %s", exc)
             ray.kill(self._scheduler, no_restart=True)
             self._owns_farm = False
+            if self._root and self.node_id is not None:  # the scheduler ran here (node affinity)
+                # the scheduler and its workers remove it themselves; not when a worker was still
+                # busy at interpreter exit, or died: what they left goes with the farm
+                shutil.rmtree(self._root, ignore_errors=True)
         if self._owns_ray:
             ray.shutdown()
             self._owns_ray = False
