@@ -40,6 +40,7 @@ import shutil
 import signal
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path

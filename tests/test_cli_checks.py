@@ -56,7 +56,8 @@ def test_a_filter_that_matches_nothing_and_nothing_to_do_are_errors(capsys, tmp_
     data = tmp_path / "untasked.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
     text = refused(capsys, "eval", "--dataset", str(data), "--out", str(tmp_path / "run2"))
-    assert "nothing to evaluate: 4 scenario(s) give no task" in text and "has no val_report" in text
+    assert "nothing to evaluate: none of the 4 scenario(s) gave a task" in text and "has no val_report" in text
+    assert "awm-ray validate" in text  # and it says what to run
 
 
 def test_config_errors_are_one_line(capsys, tmp_path):
