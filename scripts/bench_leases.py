@@ -17,7 +17,12 @@ measures:
   holder's keepalive thread runs (`Farm._renew_round`, `RemoteFarm._renew_round`): wall time per
   round, bytes sent per round, and CPU per round of every process involved;
 - ``per_minute``: those per-round costs times the rounds a minute at the default `lease_ttl_s`
-  (600 s: 0.3 rounds a minute) and at 3 s (20 a minute), beside the idle baseline per minute.
+  (600 s: a round every 200 s, 0.3 a minute) and at 3 s (a round a second, 60 a minute), beside
+  the idle baseline per minute.
+
+Leases are released in steps of 250 between the phases, and `farm.worker_dead_after_s` is 300 s:
+a worker resetting thousands of slots at once answers heartbeats late, and on a loaded machine
+30 s of silence gets it taken for dead (and replaced) mid-benchmark.
 
 The JSON goes to stdout and to ``--out``; progress to stderr. Everything started is stopped.
 """
@@ -58,7 +63,10 @@ SCENARIO_SAMPLE = {"tables": [{"table_name": "t", "insert_statements": ["INSERT 
 def cpu_s(pids: dict[str, int]) -> dict[str, float]:
     out = {}
     for name, pid in pids.items():
-        times = psutil.Process(pid).cpu_times()
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except psutil.NoSuchProcess:
+            raise RuntimeError(f"the {name} (pid {pid}) died during the benchmark") from None
         out[name] = times.user + times.system
     return out
 
@@ -109,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.leases, args.rounds, args.idle_s = 1_000, 10, 10.0
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
     import httpx
     import ray
@@ -123,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     config = load_config(None, {"hosting.backend": "inprocess", "farm.name": "bench-leases", "farm.workers_per_node": workers,
                                 "farm.slots_per_worker": (n + workers - 1) // workers, "farm.lease_ttl_s": 600,
-                                "farm.lease_timeout_s": 600, "gateway.port": 0})  # fmt: skip
+                                "farm.lease_timeout_s": 600, "farm.worker_dead_after_s": 300,
+                                "gateway.port": 0})  # fmt: skip
     scenario = Scenario(name="ping_1", code=SCENARIO_CODE, db_schema=SCENARIO_DB, sample_data=SCENARIO_SAMPLE)
     farm = Farm.start(config, [scenario])
     result: dict[str, Any] = {"leases": n, "workers": workers, "rounds": args.rounds, "idle_s": args.idle_s,
@@ -155,8 +165,12 @@ def main(argv: list[str] | None = None) -> int:
         result["ray"]["calls_per_round"] = len(by_worker)
         result["ray"]["bytes_per_round"] = sum(len(pickle.dumps(pairs)) for pairs in by_worker.values())
 
-        async def release(episodes: list[Any]) -> None:
-            await asyncio.gather(*(ep.release() for ep in episodes))
+        async def release(episodes: list[Any], chunk: int = 250) -> None:
+            # In steps: each release resets a slot, and a worker busy with thousands of resets at
+            # once stops answering heartbeats long enough to be taken for dead.
+            for i in range(0, len(episodes), chunk):
+                await asyncio.gather(*(ep.release() for ep in episodes[i : i + chunk]))
+                await asyncio.sleep(0.5)
 
         farm.sync.run(release(episodes))
         del episodes, batch

@@ -141,8 +141,12 @@ def import_app_module(scenario: Scenario, db_path: Path, ticket: _Ticket | None 
         raise
     except BaseException as exc:  # noqa: BLE001 - SystemExit etc. too: scenario code must not end the worker
         sys.modules.pop(name, None)
-        detail = "".join(traceback.format_exception(exc, limit=-3)).strip()
-        raise ServerStartError(f"importing scenario {scenario.name!r} failed:\n{detail[-2000:]}") from None
+        # The cause first, then where in the scenario's code (its own frames only, none of ours).
+        cause = "".join(traceback.format_exception_only(exc)).strip()
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == module.__file__][-3:]
+        where = "".join(traceback.format_list(frames)).rstrip()
+        detail = f"{cause[-1500:]}\n{where[-500:]}" if where else cause[-2000:]
+        raise ServerStartError(f"importing scenario {scenario.name!r} failed: {detail}") from None
     finally:
         _GATE.leave(ticket)
     if getattr(module, "app", None) is None:

@@ -180,8 +180,7 @@ class LeaseTable:
                     await self.end(lease_id)
 
     async def close(self) -> None:
-        for lease_id in list(self._episodes):
-            await self.end(lease_id)
+        await asyncio.gather(*(self.end(lease_id) for lease_id in list(self._episodes)))
 
 
 def bearer(authorization: str | None) -> str:
