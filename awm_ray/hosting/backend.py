@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import traceback
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
@@ -105,3 +106,13 @@ class Backend(ABC):
 
     def close(self) -> None:
         """Release what the backend itself holds (not the apps, which close on their own)."""
+
+
+def import_failure(exc: BaseException, module_file: str) -> str:
+    """What importing scenario code raised, for an error text: the cause first, then up to three
+    frames of the scenario's own code (`module_file`), none of ours; at most ~2,000 characters."""
+    cause = "".join(traceback.format_exception_only(exc)).strip()
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == module_file][-3:]
+    where = "".join(traceback.format_list(frames)).rstrip()
+    return f"{cause[-1500:]}\n{where[-500:]}" if where else cause[-2000:]
+

@@ -24,7 +24,6 @@ import os
 import re
 import sys
 import threading
-import traceback
 import types
 import warnings
 from collections.abc import Callable
@@ -32,7 +31,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlencode
 
 from awm_ray.hosting import guard, watchdog
-from awm_ray.hosting.backend import Backend, HostedApp, ServerStartError, database_url
+from awm_ray.hosting.backend import Backend, HostedApp, ServerStartError, database_url, import_failure
 from awm_ray.hosting.preflight import Preflight
 from awm_ray.scenario import HttpRequest, Scenario
 
@@ -141,12 +140,7 @@ def import_app_module(scenario: Scenario, db_path: Path, ticket: _Ticket | None 
         raise
     except BaseException as exc:  # noqa: BLE001 - SystemExit etc. too: scenario code must not end the worker
         sys.modules.pop(name, None)
-        # The cause first, then where in the scenario's code (its own frames only, none of ours).
-        cause = "".join(traceback.format_exception_only(exc)).strip()
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == module.__file__][-3:]
-        where = "".join(traceback.format_list(frames)).rstrip()
-        detail = f"{cause[-1500:]}\n{where[-500:]}" if where else cause[-2000:]
-        raise ServerStartError(f"importing scenario {scenario.name!r} failed: {detail}") from None
+        raise ServerStartError(f"importing scenario {scenario.name!r} failed: {import_failure(exc, module.__file__)}") from None
     finally:
         _GATE.leave(ticket)
     if getattr(module, "app", None) is None:

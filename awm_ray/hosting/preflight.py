@@ -27,7 +27,7 @@ import types
 import warnings
 from pathlib import Path
 
-from awm_ray.hosting.backend import ServerStartError, database_url
+from awm_ray.hosting.backend import ServerStartError, database_url, import_failure
 from awm_ray.hosting.sandbox import DEFAULT_PRELOAD, Limits, Sandbox
 from awm_ray.scenario import Scenario
 
@@ -42,15 +42,22 @@ def _module_name(name: str) -> str:
 def import_scenario(code: str, name: str, db_file: str) -> dict:
     """Sandbox job: import `code` as module code with `DATABASE_PATH` at `db_file`; report its app.
 
-    Returns {"routes": number of routes of its module-level `app`}; raises what the import raises.
+    Returns {"routes": number of routes of its module-level `app`}, or {"error": text} (the cause
+    and the scenario's own frames, as `import_app_module` words it) when the code raises; memory
+    errors and the sandbox's refusals propagate, for the sandbox to report as such.
     """
     os.environ["DATABASE_PATH"] = database_url(Path(db_file))
     module = types.ModuleType(_module_name(name))
     module.__file__ = f"<awm-ray scenario {name}>"
     sys.modules[module.__name__] = module
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        exec(compile(code, module.__file__, "exec"), module.__dict__)  # noqa: S102 - the point of the sandbox
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            exec(compile(code, module.__file__, "exec"), module.__dict__)  # noqa: S102 - the point of the sandbox
+    except (MemoryError, PermissionError):  # out of memory, or refused by the sandbox's guard
+        raise
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - the scenario's fault, worded like the host's import
+        return {"error": import_failure(exc, module.__file__)}
     app = getattr(module, "app", None)
     if app is None:
         raise LookupError("the code defines no module-level `app`")
@@ -143,9 +150,12 @@ class Preflight:
             shutil.rmtree(workdir, ignore_errors=True)
         self.checks += 1
         self.ms.append((time.perf_counter() - started) * 1000)
-        if result.ok:
+        if result.ok and not (result.value or {}).get("error"):
             return
         self.failures += 1
+        if result.ok:  # the code raised: the same words as an import in the host
+            log.warning("preflight of %s failed (raised)", scenario.name)
+            raise ServerStartError(f"importing scenario {scenario.name!r} failed: {result.value['error']}")
         name, limit = scenario.name, self.limits
         reasons = {
             "raised": f"importing scenario {name!r} failed:\n{result.message}",
