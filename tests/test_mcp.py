@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from awm_ray.mcp import McpHost, mcp_tools
 from farmkit import config
 
 SEARCH = {"query": "dune"}
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -215,3 +217,19 @@ def test_an_openai_agents_agent_solves_bundled_tasks_through_a_lease_s_mcp_url(f
         assert score["reward"] == 1.0 and score["endpoint_success"] == 1.0, (scenario, score)
         assert isinstance(final, str) and final, scenario
     assert stats["leases_active"] == 0
+
+
+def test_mcp_sessions_script_against_farm_up_leaves_nothing(tmp_path):
+    """`scripts/mcp_sessions.py --gateway`, short (the 1,000-session run is in the README): SDK sessions
+    on `/v1/mcp` of `awm-ray farm up` in its own process, stopped with Ctrl-C's SIGINT at the end;
+    nothing held or grown, no process of it left, its port closed, its farm directory gone."""
+    out = tmp_path / "sessions.json"
+    script = [sys.executable, str(REPO / "scripts" / "mcp_sessions.py"), "--gateway", "--sessions", "20", "--every", "10"]
+    done = subprocess.run([*script, "--out", str(out)], capture_output=True, text=True, timeout=400)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    report = json.loads(out.read_text())
+    assert report["mode"] == "gateway" and report["failed"] == 0 and report["ok"]
+    assert {"no_lease_left", "stopped_on_sigint", "no_farm_process_left", "gateway_port_closed"} <= set(report["checks"])
+    assert all(report["checks"].values()), report["checks"]
+    assert [c["session"] for c in report["checkpoints"]] == [1, 10, 20]
+    assert report["checkpoints"][-1]["farm_processes"] > 0  # it measured farm up's own processes
