@@ -28,6 +28,8 @@ from __future__ import annotations
 import glob
 import json
 import logging
+import os
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, TextIO
@@ -70,6 +72,9 @@ def is_saved_dataset(path: Path) -> bool:
 def sources(target: str | Path) -> list[Path]:
     """The files and saved-dataset folders a path, directory or glob names, in a stable order.
 
+    Each real file and directory is taken once: a symlink to a directory already walked (`ln -s .
+    data/self`) or to a file already found is skipped, so a link loop neither recurses (exponentially,
+    with two loops) nor yields the same rows again under longer names.
     Raises `FileNotFoundError` (nothing there or nothing matched) with the reason.
     """
     text = str(target)
@@ -77,17 +82,19 @@ def sources(target: str | Path) -> list[Path]:
     if path.exists():
         candidates = [path]
     elif any(c in text for c in "*?["):
-        candidates = [Path(p) for p in sorted(glob.glob(str(path), recursive=True))]
+        candidates = _glob(str(path))
         if not candidates:
             raise FileNotFoundError(f"{text}: no file matches")
     else:
         raise FileNotFoundError(f"{text}: no such file or directory")
     found: list[Path] = []
+    seen: set[str] = set()  # real paths of the directories walked and the files found
     for candidate in candidates:
         if candidate.is_dir():
-            found += _walk(candidate)
+            found += _walk(candidate, seen)
         elif kind_of(candidate) is not None:
-            found.append(candidate)
+            if _first_visit(candidate, seen):
+                found.append(candidate)
         elif len(candidates) == 1:
             raise FileNotFoundError(
                 f"{candidate}: not a dataset file (expected .jsonl, .json, .parquet, .arrow or .csv, optionally "
@@ -96,7 +103,19 @@ def sources(target: str | Path) -> list[Path]:
     return found
 
 
-def _walk(directory: Path) -> list[Path]:
+def _first_visit(path: Path, seen: set[str]) -> bool:
+    """True the first time a real path (symlinks resolved) is met; logs the repeat otherwise."""
+    real = os.path.realpath(path)
+    if real in seen:
+        log.info("%s: the same file or directory as one already read (%s), skipped", path, real)
+        return False
+    seen.add(real)
+    return True
+
+
+def _walk(directory: Path, seen: set[str]) -> list[Path]:
+    if not _first_visit(directory, seen):
+        return []
     if is_saved_dataset(directory):
         return [directory]
     found: list[Path] = []
@@ -104,30 +123,77 @@ def _walk(directory: Path) -> list[Path]:
         if child.name.startswith((".", "_")):  # .cache, _SUCCESS and the like
             continue
         if child.is_dir():
-            found += _walk(child)
+            found += _walk(child, seen)
         elif kind_of(child) is not None:
-            found.append(child)
+            if _first_visit(child, seen):
+                found.append(child)
         else:
             log.debug("%s: not a dataset file, ignored", child)
     return found
 
 
+def _glob(pattern: str) -> list[Path]:
+    """`glob.glob(pattern, recursive=True)`, sorted, but `**` enters each real directory once.
+
+    (`glob` follows directory symlinks under `**` with no loop check: `ln -s . a; ln -s . b` makes it
+    walk 2**40 paths.) Like `glob`, wildcards match no hidden names.
+    """
+    if "**" not in pattern:
+        return [Path(p) for p in sorted(glob.glob(pattern))]
+    parts = Path(pattern).parts
+    first = next(i for i, part in enumerate(parts) if any(c in part for c in "*?["))
+    base = os.path.join(*parts[:first]) if first else ""
+    matcher = re.compile(_translate(parts[first:]))
+    found: list[Path] = []
+    seen = {os.path.realpath(base or os.curdir)}
+    for directory, dirnames, filenames in os.walk(base or os.curdir, followlinks=True):
+        dirnames[:] = [d for d in sorted(dirnames) if not d.startswith(".") and _first_visit(Path(directory, d), seen)]
+        relative = os.path.relpath(directory, base or os.curdir)
+        for name in (*dirnames, *(f for f in filenames if not f.startswith("."))):
+            rel = name if relative == os.curdir else f"{relative}/{name}".replace(os.sep, "/")
+            if matcher.fullmatch(rel):
+                found.append(Path(os.path.join(base, rel)))
+    return sorted(found)
+
+
+def _translate(parts: tuple[str, ...]) -> str:
+    """A regex for `/`-joined relative paths from glob components (`**` is zero or more directories)."""
+    out = ""
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        if part == "**":
+            out += ".*" if last else "(?:[^/]+/)*"
+            continue
+        i = 0
+        while i < len(part):
+            char = part[i]
+            end = part.find("]", i + 2) if char == "[" else -1
+            if char == "*":
+                out += "[^/]*"
+            elif char == "?":
+                out += "[^/]"
+            elif end > 0:
+                body = part[i + 1 : end]
+                out += "[" + ("^" + body[1:] if body.startswith("!") else body).replace("\\", "\\\\") + "]"
+                i = end
+            else:
+                out += re.escape(char)
+            i += 1
+        out += "" if last else "/"
+    return out
+
+
 def rows(source: Path, split: str = "train") -> Iterator[tuple[Row | None, str]]:
-    """(row, where) for each row of one source; `(None, message)` once if it cannot be read."""
+    """(row, where) for each row of one source; `(None, message)` once if it cannot be read.
+
+    A row that is JSON `null` comes back as an error row (`__error__` says why): a bare `None` would
+    read as the unreadable-file marker, naming the place but giving no reason.
+    """
     try:
-        if source.is_dir():
-            yield from _saved_rows(source, split)
-            return
-        kind, compression = kind_of(source) or ("", None)
-        if kind in ("jsonl", "json"):
-            with _open_text(source, compression) as fh:
-                yield from _json_rows(fh, source, kind)
-        elif kind == "parquet":
-            yield from _parquet_rows(source)
-        elif kind in ("arrow", "csv"):
-            yield from _builder_rows(kind, source)
-        else:
-            raise UnreadableFile(f"{source}: unknown format")
+        for row, where in _source_rows(source, split):
+            if row is None:
+                row = {"scenario": Path(where).name, "__error__": "a row must be a JSON object, got null"}
+            yield row, where
     except UnreadableFile as exc:
         yield None, str(exc)
     except UnicodeDecodeError as exc:
@@ -136,12 +202,29 @@ def rows(source: Path, split: str = "train") -> Iterator[tuple[Row | None, str]]
         yield None, f"{source}: cannot be read ({type(exc).__name__}: {str(exc)[:300]}): skipped"
 
 
+def _source_rows(source: Path, split: str) -> Iterator[tuple[Row | None, str]]:
+    if source.is_dir():
+        yield from _saved_rows(source, split)
+        return
+    kind, compression = kind_of(source) or ("", None)
+    if kind in ("jsonl", "json"):
+        with _open_text(source, compression) as fh:
+            yield from _json_rows(fh, source, kind)
+    elif kind == "parquet":
+        yield from _parquet_rows(source)
+    elif kind in ("arrow", "csv"):
+        yield from _builder_rows(kind, source)
+    else:
+        raise UnreadableFile(f"{source}: unknown format")
+
+
 def _open_text(path: Path, compression: str | None) -> TextIO:
+    """UTF-8 text; `utf-8-sig` drops a leading byte-order mark (Windows tools write one), nothing else."""
     if compression is None:
-        return open(path, encoding="utf-8")  # noqa: SIM115 - closed by the caller's with
+        return open(path, encoding="utf-8-sig")  # noqa: SIM115 - closed by the caller's with
     import fsspec
 
-    return fsspec.open(str(path), "rt", compression=compression, encoding="utf-8").open()
+    return fsspec.open(str(path), "rt", compression=compression, encoding="utf-8-sig").open()
 
 
 # ---- JSON --------------------------------------------------------------------------------------
@@ -164,7 +247,7 @@ def _json_rows(fh: TextIO, path: Path, kind: str) -> Iterator[tuple[Row | None, 
 def _json_or_none(text: str) -> Any:
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the interpreter's stack
         return None
 
 
@@ -188,6 +271,9 @@ def _line_rows(fh: TextIO, head: str, path: Path) -> Iterator[tuple[Row | None, 
                 continue
             try:
                 row = json.loads(line)
+            except RecursionError:  # valid-looking JSON nested too deep: this line only, never the file
+                yield _too_deep(path, lineno)
+                continue
             except ValueError as exc:
                 if not seen_good:
                     raise UnreadableFile(f"{path}: not JSON Lines (line {lineno}: {exc}): skipped") from None
@@ -203,10 +289,16 @@ def _line_rows(fh: TextIO, head: str, path: Path) -> Iterator[tuple[Row | None, 
         lineno += 1
         try:
             yield json.loads(pending), f"{path}:{lineno}"
+        except RecursionError:
+            yield _too_deep(path, lineno)
         except ValueError as exc:
             if not seen_good:
                 raise UnreadableFile(f"{path}: not JSON Lines (line {lineno}: {exc}): skipped") from None
             yield {"scenario": f"{path.name}:{lineno}", "__error__": f"line is not valid JSON: {exc}"}, f"{path}:{lineno}"
+
+
+def _too_deep(path: Path, lineno: int) -> tuple[Row, str]:
+    return {"scenario": f"{path.name}:{lineno}", "__error__": "line is nested too deeply to parse"}, f"{path}:{lineno}"
 
 
 def _array_rows(fh: TextIO, buffer: str, pos: int, path: Path) -> Iterator[tuple[Row | None, str]]:

@@ -231,3 +231,61 @@ def test_a_file_that_cannot_be_read_is_named_and_the_rest_load(front_door_cases,
     messages = sorted(map(str, errors))
     assert messages[0].startswith(str(tmp_path / "broken.parquet")) and "cannot be read" in messages[0]
     assert messages[1].startswith(str(tmp_path / "prose.jsonl")) and "not JSON Lines" in messages[1]
+
+
+@pytest.mark.timeout(60)
+def test_symlink_loops_are_walked_once(tmp_path):
+    """A dataset directory holding links to itself: each real directory and file is read once."""
+    row = next(load_scenarios("bundled")).to_row()
+    one = tmp_path / "one"
+    one.mkdir()
+    write_jsonl(one / "good.jsonl", [row])
+    (one / "self").symlink_to(".")
+    two = tmp_path / "two"
+    two.mkdir()
+    write_jsonl(two / "good.jsonl", [row])
+    (two / "a").symlink_to(".")
+    (two / "b").symlink_to(".")  # two loops: 2**40 paths for a walk that follows them blindly
+    (two / "link.jsonl").symlink_to(two / "good.jsonl")
+    for target in (one, two, two / "**" / "*.jsonl", tmp_path / "**"):
+        errors: list[ScenarioError] = []
+        loaded = list(load_scenarios(str(target), errors=errors))
+        expected = 2 if target == tmp_path / "**" else 1  # one/good.jsonl and two/good.jsonl: a real duplicate
+        assert [s.name for s in loaded] == [row["scenario"]], target
+        assert len(errors) == expected - 1, (target, [str(e) for e in errors])
+
+
+def test_a_utf8_byte_order_mark_is_ignored(tmp_path):
+    rows = [s.to_row() for s in load_scenarios("bundled")][:2]
+    (tmp_path / "a.jsonl").write_bytes(b"\xef\xbb\xbf" + (json.dumps(rows[0]) + "\n").encode())
+    (tmp_path / "b.json").write_bytes(b"\xef\xbb\xbf" + json.dumps([rows[1]]).encode())
+    errors: list[ScenarioError] = []
+    loaded = list(load_scenarios(str(tmp_path), errors=errors))
+    assert [str(e) for e in errors] == []
+    assert sorted(s.name for s in loaded) == sorted(r["scenario"] for r in rows)
+
+
+def test_a_line_nested_too_deep_is_one_bad_line_not_a_lost_file(tmp_path):
+    rows = [s.to_row() for s in load_scenarios("bundled")][:2]
+    deep = '{"scenario": "deep", "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    cases = {"first.jsonl": [deep, *map(json.dumps, rows)], "middle.jsonl": [json.dumps(rows[0]), deep, json.dumps(rows[1])]}
+    for name, lines in cases.items():
+        path = tmp_path / name
+        path.write_text("\n".join(lines) + "\n")
+        errors: list[ScenarioError] = []
+        loaded = list(load_scenarios(str(path), errors=errors))
+        assert [s.name for s in loaded] == [r["scenario"] for r in rows], name
+        (error,) = errors
+        where = f"{name}:{lines.index(deep) + 1}"
+        assert where in str(error) and "nested too deeply" in str(error)
+
+
+def test_a_null_row_says_why(tmp_path):
+    row = next(load_scenarios("bundled")).to_row()
+    (tmp_path / "null.jsonl").write_text("null\n" + json.dumps(row) + "\n")
+    (tmp_path / "array.json").write_text("[null]")
+    errors: list[ScenarioError] = []
+    assert [s.name for s in load_scenarios(str(tmp_path), errors=errors)] == [row["scenario"]]
+    messages = sorted(map(str, errors))
+    assert len(messages) == 2 and all("a row must be a JSON object, got null" in m for m in messages), messages
+    assert "array.json[0]" in messages[0] and "null.jsonl:1" in messages[1]
