@@ -9,6 +9,7 @@ read by `awm_ray.dataset_files`.
 
 from __future__ import annotations
 
+import codecs
 import fnmatch
 import json
 import logging
@@ -219,19 +220,29 @@ def _awm_rows(root: Path, keep: Callable[[str], bool]) -> Iterator[Located]:
 
 
 def _scenario_offsets(path: Path) -> Iterator[tuple[str, int]]:
-    """`(scenario name, byte offset)` of each readable line of a gen_*.jsonl file."""
+    """`(scenario name, byte offset)` of each readable line of a gen_*.jsonl file.
+
+    A line that is not UTF-8 (`UnicodeDecodeError`, a `ValueError`), not JSON, not an object, or
+    nested too deep for the parser (`RecursionError`) is skipped with a warning naming the file,
+    line and byte; the other lines still load. A leading UTF-8 byte-order mark is ignored.
+    """
     if not path.is_file():
         return
     with open(path, "rb") as fh:
+        lineno = 0
         while True:
             pos = fh.tell()
             line = fh.readline()
             if not line:
                 break
+            lineno += 1
+            if pos == 0 and line.startswith(codecs.BOM_UTF8):
+                line = line[len(codecs.BOM_UTF8) :]
             try:
                 name = json.loads(line).get("scenario")
-            except (json.JSONDecodeError, AttributeError):
-                log.warning("%s: unreadable line at byte %d skipped", path, pos)
+            except (ValueError, RecursionError, AttributeError) as exc:
+                why = "nested too deeply" if isinstance(exc, RecursionError) else f"{type(exc).__name__}: {exc}"
+                log.warning("%s:%d (byte %d): unreadable line skipped (%s)", path, lineno, pos, str(why)[:200])
                 continue
             if isinstance(name, str) and name.strip():
                 yield name.strip(), pos
@@ -240,7 +251,8 @@ def _scenario_offsets(path: Path) -> Iterator[tuple[str, int]]:
 def _record_at(path: Path, pos: int) -> dict[str, Any]:
     with open(path, "rb") as fh:
         fh.seek(pos)
-        return json.loads(fh.readline())
+        line = fh.readline()
+        return json.loads(line[len(codecs.BOM_UTF8) :] if pos == 0 and line.startswith(codecs.BOM_UTF8) else line)
 
 
 def _hub_rows(name: str, split: str) -> Iterator[Located]:

@@ -125,3 +125,19 @@ def test_choose_tasks_skips_tasks_without_a_verifier_and_degenerate_or_broken_on
     assert [t.index for t in chosen] == [0] and skipped == {"no_verifier": 7, "broken": 1}
     chosen, _ = choose_tasks(shop.tasks, report, "code", include_degenerate=True)
     assert [t.index for t in chosen] == [0, 1, 2]
+
+
+DEEP_LINE = b'{"scenario": "deep", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+
+
+@pytest.mark.parametrize("bad", [b'{"scenario": "s\x91"}', DEEP_LINE], ids=["not-utf8", "too-deep"])
+def test_an_unreadable_awm_line_is_skipped_naming_file_and_line(tmp_path, awm_rows, bad, caplog):
+    """Not UTF-8, or nested too deep for the parser: that line is skipped with a warning, the rest load
+    (and the leading byte-order mark does not cost the first line)."""
+    db = awm_rows["e_commerce_33"]["db_schema"]
+    good = [json.dumps({"scenario": name, "db_schema": db}).encode() for name in ("first_1", "last_1")]
+    (tmp_path / "gen_db.jsonl").write_bytes(b"\xef\xbb\xbf" + b"\n".join([good[0], bad, good[1]]) + b"\n")
+    with caplog.at_level("WARNING", logger="awm_ray.loading"):
+        loaded = list(load_scenarios(str(tmp_path)))
+    assert sorted(s.name for s in loaded) == ["first_1", "last_1"]
+    assert any(f"{tmp_path / 'gen_db.jsonl'}:2 " in r.getMessage() for r in caplog.records), caplog.text
