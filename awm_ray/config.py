@@ -12,7 +12,8 @@ BackendName = Literal["subprocess", "inprocess"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # unknown keys are typos; inf and NaN are never a meaningful number of seconds, CPUs or MB
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class HostingConfig(_Strict):

@@ -528,6 +528,21 @@ def _judge_key(settings: EvalSettings) -> str | None:
     return os.environ.get(judge["api_key_var"])
 
 
+RESERVED_SAMPLING = {
+    "model": "use --model", "messages": "the episode builds the conversation", "tools": "the scenario gives the tools",
+    "functions": "the scenario gives the tools", "stream": "replies are read whole", "stream_options": "replies are read whole",
+    "n": "an episode follows one reply per turn",
+}  # fmt: skip
+"""Request fields the episode loop owns; `sampling` may not set them (they would replace the episode's own)."""
+
+
+def check_sampling(sampling: dict[str, Any]) -> None:
+    """Raises `ValueError` naming a reserved field (`RESERVED_SAMPLING`) that `sampling` sets."""
+    for key in sampling:
+        if key in RESERVED_SAMPLING:
+            raise ValueError(f"--sampling-args may not set {key!r} ({RESERVED_SAMPLING[key]})")
+
+
 def check_native(settings: EvalSettings) -> None:
     """A native run's settings, before anything starts: raises `ValueError` saying what to pass."""
     if settings.tasks not in rewards.TASK_KINDS:
@@ -552,6 +567,7 @@ def preflight(scenarios: Iterable[Scenario], settings: EvalSettings) -> tuple[li
     Raises `NothingToEvaluate` (no rollout to run), `ResumeRefused` (`resume` of a different run,
     or of rows whose tasks differ from this run's), `FileExistsError` (results exist, no `resume`).
     """
+    check_sampling(settings.sampling)
     check_native(settings)
     skipped: list[str] = []
     scenarios = list(scenarios)

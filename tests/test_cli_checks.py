@@ -7,6 +7,7 @@ well under the time any work would take: no farm, no Ray, no validation is start
 from __future__ import annotations
 
 import json
+import socket
 import time
 from pathlib import Path
 
@@ -115,3 +116,21 @@ def test_a_good_output_path_is_created_only_by_the_work(tmp_path):
     assert check_writable(target, directory=False) == target
     assert not (tmp_path / "new").exists()  # checked without side effects
     assert check_writable(Path("~").expanduser(), directory=True).is_dir()
+
+
+@pytest.mark.parametrize("command", [("farm", "status"), ("mcp", "bookstore_1")])
+def test_a_gateway_nobody_serves_or_a_bad_url_is_one_error_line(capsys, command):
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    text = refused(capsys, *command, "--gateway", f"http://127.0.0.1:{port}")
+    assert f"cannot reach the farm's gateway at http://127.0.0.1:{port}" in text and "Traceback" not in text
+    text = refused(capsys, *command, "--gateway", "not-a-url")
+    assert "the gateway URL must look like http://HOST:PORT" in text and "Traceback" not in text
+
+
+@pytest.mark.parametrize("key", ["model", "messages", "tools", "stream", "n"])
+def test_sampling_args_may_not_set_what_the_episode_owns(capsys, tmp_path, key):
+    """--sampling-args '{"messages": ...}' replaced every conversation; '{"stream": true}' broke every row."""
+    text = refused(capsys, "eval", "--sampling-args", json.dumps({key: True, "temperature": 0.2}), "--out", str(tmp_path / "run"))
+    assert f"--sampling-args may not set {key!r}" in text

@@ -42,3 +42,11 @@ def test_overrides_and_errors(tmp_path):
     bad.write_text("hosting: [\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(bad)
+
+
+@pytest.mark.parametrize("override", [{"farm.worker_num_cpus": float("inf")}, {"farm.lease_ttl_s": 1e400},
+                                      {"farm.heartbeat_s": float("nan")}, {"hosting.call_timeout_s": float("-inf")}])  # fmt: skip
+def test_infinite_or_nan_numbers_are_refused(override):
+    """`worker_num_cpus: .inf` reached Ray (an OverflowError traceback); `lease_ttl_s: 1e400` never expired."""
+    with pytest.raises(ConfigError, match="finite number"):
+        load_config(None, override)

@@ -11,7 +11,7 @@ import psutil
 import pytest
 import ray
 
-from awm_ray.farm import Farm, FarmError, LeaseLost
+from awm_ray.farm import Farm, LeaseLost, UnknownTask
 from awm_ray.loading import load_scenarios
 from awm_ray.scenario import parse_scenario
 from farmkit import config
@@ -72,7 +72,7 @@ def test_verify_before_release_sees_what_the_episode_did(farm):
             ep._local = local
             sql = await ep.verify(0, mode="sql")
             assert sql.error == "missing"  # the bundled tasks have code verifiers only
-            with pytest.raises(FarmError, match="no task 99"):
+            with pytest.raises(UnknownTask, match="no task 99"):
                 await ep.verify(99)
         with pytest.raises(LeaseLost):
             await ep.verify(0)
@@ -120,9 +120,12 @@ def test_verify_through_the_gateway(farm):
                     assert (await ep.call(call.tool, dict(call.arguments))).ok
                 done = await ep.verify(2, "Posted.")
                 assert (done.mode, done.result, done.error, done.task_index) == ("code", "complete", None, 2)
-                with pytest.raises(FarmError, match="no task 42"):
+                with pytest.raises(UnknownTask, match="no task 42"):
                     await ep.verify(42)
                 async with httpx.AsyncClient(base_url=url) as http:
+                    missing = await http.post(f"/v1/leases/{ep.lease_id}/verify", json={"task_index": 42},
+                                              headers={"Authorization": f"Bearer {ep._token}"})  # fmt: skip
+                    assert (missing.status_code, missing.json()["error"]) == (404, "unknown_task")  # not a 500
                     wrong = await http.post(f"/v1/leases/{ep.lease_id}/verify", json={"task_index": 0},
                                             headers={"Authorization": "Bearer nope"})  # fmt: skip
                     bad = await http.post(f"/v1/leases/{ep.lease_id}/verify", json={"task_index": "zero"},

@@ -16,14 +16,13 @@ from typing import Any
 
 import click
 
-from awm_ray.cli.options import CONTEXT, DATA_OPTIONS, FARM_OPTIONS, config_option, load_command_config
+from awm_ray.cli.options import CONTEXT, DATA_OPTIONS, FARM_OPTIONS, load_command_config
 
 
 @click.command("mcp", context_settings=CONTEXT)
 @click.argument("scenario")
 @DATA_OPTIONS
 @FARM_OPTIONS
-@config_option("--farm-name", key="farm.name", help="name of the farm to join with --address (default farm.name)")
 @click.option("--gateway", metavar="URL", help="lease through a farm's HTTP gateway instead of Ray")
 @click.option("--lease-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
               help="seconds to wait for a free slot (default farm.lease_timeout_s)")  # fmt: skip

@@ -1,7 +1,7 @@
 """The farm: Ray worker actors own warm slots; a scheduler actor leases them to episodes."""
 
 from awm_ray.farm.client import Episode, Farm
-from awm_ray.farm.errors import FarmError, LeaseLost, LeaseTimeout, ScenarioUnavailable, UnknownScenario
+from awm_ray.farm.errors import FarmError, LeaseLost, LeaseTimeout, ScenarioUnavailable, UnknownScenario, UnknownTask
 from awm_ray.farm.sync import SyncEpisode, SyncFarm
 
 __all__ = [
@@ -14,4 +14,5 @@ __all__ = [
     "SyncEpisode",
     "SyncFarm",
     "UnknownScenario",
+    "UnknownTask",
 ]

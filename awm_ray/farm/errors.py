@@ -66,6 +66,12 @@ class UnknownScenario(FarmError):
     kind = "unknown_scenario"
 
 
+class UnknownTask(FarmError):
+    """`verify` named a task the lease's scenario does not have (or a mode it has no verifier for)."""
+
+    kind = "unknown_task"
+
+
 class ScenarioUnavailable(FarmError):
     """The scenario's server or database could not be started; the message carries the reason."""
 
@@ -85,7 +91,7 @@ class StaleWorker(FarmError):
 
 
 KINDS: dict[str, type[FarmError]] = {
-    cls.kind: cls for cls in (FarmError, LeaseLost, LeaseTimeout, UnknownScenario, ScenarioUnavailable, WrongToken)
+    cls.kind: cls for cls in (FarmError, LeaseLost, LeaseTimeout, UnknownScenario, UnknownTask, ScenarioUnavailable, WrongToken)
 }
 
 

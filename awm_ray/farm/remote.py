@@ -24,6 +24,7 @@ import json
 import logging
 import weakref
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -123,10 +124,19 @@ class RemoteEpisode:
         await self.release()
 
 
+class GatewayUnreachable(ConnectionError):
+    """No gateway answered at the URL (connection refused or reset, timed out, or not HTTP)."""
+
+
 class RemoteFarm:
     """A farm reached through its HTTP gateway."""
 
     def __init__(self, url: str, timeout_s: float = 120.0):
+        """Raises `ValueError` for a URL that is not http(s)://host[:port]; requests that find no
+        gateway there raise `GatewayUnreachable`."""
+        parsed = urlsplit(url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ValueError(f"the gateway URL must look like http://HOST:PORT, not {url[:200]!r}")
         self.url = url.rstrip("/")
         self._timeout_s = timeout_s
         self._http = httpx.AsyncClient(
@@ -142,23 +152,29 @@ class RemoteFarm:
         Cancelling the awaiting task closes the request, and the gateway withdraws it."""
 
         async def get() -> RemoteEpisode:
-            response = await self._http.post(
-                "/v1/leases", json={"scenario": scenario, "timeout_s": timeout_s}, timeout=(timeout_s or 600) + 30
-            )
+            response = await self._send("POST", "/v1/leases", json={"scenario": scenario, "timeout_s": timeout_s},
+                                        timeout=(timeout_s or 600) + 30)  # fmt: skip
             _raise_for(response)
             return RemoteEpisode(self, response.json())
 
         return LeaseRequest(get)
 
     async def stats(self) -> dict[str, Any]:
-        response = await self._http.get("/v1/stats")
+        response = await self._send("GET", "/v1/stats")
         _raise_for(response)
         return response.json()
 
     async def health(self) -> dict[str, Any]:
-        response = await self._http.get("/v1/health")
+        response = await self._send("GET", "/v1/health")
         _raise_for(response)
         return response.json()
+
+    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            return await self._http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:  # refused, reset, timed out, not HTTP: nobody serves there
+            detail = str(exc) or type(exc).__name__
+            raise GatewayUnreachable(f"cannot reach the farm's gateway at {self.url}: {detail}") from None
 
     async def close(self) -> None:
         """Release every lease this handle still holds and close its connections."""

@@ -28,7 +28,7 @@ from typing import Any
 import ray
 
 from awm_ray.config import HostingConfig, VerificationConfig
-from awm_ray.farm.errors import FarmError, LeaseLost, ScenarioUnavailable, StaleWorker, WrongToken
+from awm_ray.farm.errors import LeaseLost, ScenarioUnavailable, StaleWorker, UnknownTask, WrongToken
 from awm_ray.farm.local_calls import CallSocket
 from awm_ray.farm.metrics import WorkerMetrics
 from awm_ray.hosting import BackendError, CallResult, Slot, make_backend, watchdog
@@ -199,7 +199,7 @@ class FarmWorker:
         template (initial) and live database (final), both read-only, in this worker's sandbox.
 
         Returns `Verification.to_dict()`; the verifier's faults are in it, never raised. Raises
-        `LeaseLost` like a call, `FarmError` for a task the scenario does not have. Renews the lease.
+        `LeaseLost` like a call, `UnknownTask` for a task the scenario does not have. Renews the lease.
         """  # fmt: skip
         held = await self._bound(lease_id, token, incarnation)
         held.last_call = time.monotonic()
@@ -210,7 +210,7 @@ class FarmWorker:
                 slot.scenario, task_index, slot.template.path, slot.db_path, final_answer, mode, config
             )
         except (KeyError, ValueError) as exc:
-            raise FarmError(f"lease {lease_id}: {exc.args[0] if exc.args else exc}") from None
+            raise UnknownTask(f"lease {lease_id}: {exc.args[0] if exc.args else exc}") from None
         held.last_call = time.monotonic()
         return v.to_dict()
 

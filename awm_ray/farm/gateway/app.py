@@ -30,7 +30,7 @@ from awm_ray.farm.gateway.leases import LeaseTable, lease_routes
 
 log = logging.getLogger(__name__)
 
-STATUS = {"lease_lost": 410, "lease_timeout": 503, "unknown_scenario": 404, "scenario_unavailable": 502,
+STATUS = {"lease_lost": 410, "lease_timeout": 503, "unknown_scenario": 404, "unknown_task": 404, "scenario_unavailable": 502,
           "forbidden": 403, "farm_error": 500}  # fmt: skip
 _HTTP_KINDS = {400: "bad_request", 401: "forbidden", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 413: "too_large", 422: "bad_request"}  # fmt: skip
