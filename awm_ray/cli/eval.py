@@ -72,6 +72,8 @@ def command(config: Path | None, out: Path | None, **options: Any) -> int:
     if not scenarios:
         raise ValueError(nothing_loaded(data, errors))
     preflight(scenarios, eval_settings)  # nothing to run, or a --resume of another run: say so before starting Ray
+    if eval_settings.resume and not (out / "results.jsonl").exists():  # a typo'd --out would silently start over
+        console.print(f"--resume: no earlier run in {out}; starting a new one", highlight=False, markup=False)
     if left_out := skipped_tasks(scenarios, eval_settings):
         console.print(Text.assemble(("warning:", "yellow"), " ", skipped_tasks_warning(left_out, eval_settings)),
                       highlight=False, soft_wrap=True)  # fmt: skip

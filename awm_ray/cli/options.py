@@ -63,7 +63,7 @@ def check_writable(path: Path, directory: bool) -> Path:
         os.close(handle)
         os.unlink(probe)
     except OSError as exc:
-        raise click.BadParameter(f"cannot write in {ancestor}: {exc.strerror or exc}") from None
+        raise click.BadParameter(f"cannot create {path}: {ancestor} is not writable ({exc.strerror or exc})") from None
     return path
 
 
