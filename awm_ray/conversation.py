@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from awm_ray.text import clean, clean_json, decode
+from awm_ray.text import clean, clean_json, decode, loads
 
 USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens")
 
@@ -64,11 +64,12 @@ class ModelReply:
 
 
 def load_body(content: bytes | str) -> Any:
-    """The JSON body of a model response; invalid UTF-8 is replaced, invalid JSON raises `ReplyError`."""
+    """The JSON body of a model response; invalid UTF-8 is replaced, invalid JSON (also nested too deeply
+    or holding a number too long to read: `awm_ray.text.loads`) raises `ReplyError`."""
     text = decode(content) if isinstance(content, (bytes, bytearray)) else content
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
+        return loads(text)
+    except json.JSONDecodeError as exc:  # also nested too deeply, a number too long (`awm_ray.text.loads`)
         raise ReplyError(f"the model endpoint's reply is not JSON ({exc.msg} at position {exc.pos}): {text[:200]!r}") from None
 
 
@@ -112,7 +113,7 @@ def replay_arguments(arguments: Any) -> str:
     if not isinstance(arguments, str) or not arguments.strip():
         return "{}"
     try:
-        parsed = json.loads(arguments)
+        parsed = loads(arguments)
     except json.JSONDecodeError:
         return "{}"
     return clean(arguments) if isinstance(parsed, dict) else "{}"

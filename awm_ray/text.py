@@ -9,6 +9,9 @@ text to a file, an HTTP body or a log goes through this module:
   else, NUL included, is kept. `clean_json(value)` does the same through lists and dicts.
 - `dumps(value)`: `json.dumps` of the cleaned value (UTF-8 safe, `ensure_ascii=False`).
 - `decode(data)`: bytes to text, invalid UTF-8 replaced.
+- `loads(text)`: `json.loads` for JSON from a model or a client: every way it cannot be read
+  (nesting past Python's recursion limit, an integer past `sys.get_int_max_str_digits()`) raises
+  `json.JSONDecodeError`, like any invalid JSON.
 - `lone_surrogate(value)`: where the first unencodable character is (to tell a caller so).
 - `one_line(text, limit)`: a log- and table-safe excerpt (no escape codes, no newlines, capped).
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from typing import Any
 
 REPLACEMENT = "\ufffd"
@@ -55,6 +59,54 @@ def dumps(value: Any, **kwargs: Any) -> str:
         return text
     except UnicodeEncodeError:
         return json.dumps(clean_json(value), **kwargs)
+
+
+def loads(text: str | bytes) -> Any:
+    """`json.loads(text)`, raising `json.JSONDecodeError` for every text it cannot read.
+
+    `json.loads` raises `RecursionError` for arrays/objects nested past Python's recursion limit
+    (`[[[...` 10,000 deep) and `ValueError` for an integer longer than `sys.get_int_max_str_digits()`
+    (4,300 digits by default); here both become a `json.JSONDecodeError` naming the cause and the
+    position where it starts, so a caller handles them like any other invalid JSON."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        doc = text if isinstance(text, str) else decode(bytes(text))
+        raise json.JSONDecodeError("arrays/objects nested too deeply", doc, _deepest(doc)) from None
+    except ValueError as exc:  # int() over its digit limit
+        doc = text if isinstance(text, str) else decode(bytes(text))
+        match = _LONG_INT.search(doc)
+        pos = match.start() if match else 0
+        limit = sys.get_int_max_str_digits()
+        raise json.JSONDecodeError(f"a number longer than {limit} digits ({type(exc).__name__})", doc, pos) from None
+
+
+_LONG_INT = re.compile(r"-?\d{1000,}")
+
+
+def _deepest(doc: str) -> int:
+    """The position of the first bracket at the deepest nesting of `doc` (strings skipped)."""
+    depth = best = where = 0
+    in_string = escaped = False
+    for pos, char in enumerate(doc):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > best:
+                best, where = depth, pos
+        elif char in "]}":
+            depth -= 1
+    return where
 
 
 def decode(data: bytes) -> str:

@@ -64,6 +64,12 @@ SCRIPTS: dict[str, dict[str, Any]] = {
     "cut_off": {"raw_responses": {"1": _raw(_turn(_call("get_note", '{"slug": "hel', "c2")), "length")},
                 "turns": [_turn(_call("ping", "{}", "c1"))]},
     "says_nothing": {"turns": [_turn(content="")]},
+    # arguments json cannot read: nested 10,000 deep, an integer of 5,001 digits; then a good call
+    "unreadable_arguments_then_retry": {"strict_tool_ids": True, "strict_history_args": True, "turns": [
+        _turn(_call("get_note", '{"slug": ' + "[" * 10_000 + "]" * 10_000 + "}", "c1"),
+              _call("get_note", '{"slug": ' + "7" * 5001 + "}", "c2")),
+        _turn(_call("get_note", '{"slug": "hello-world"}', "c3")),
+        _turn(content="done.")]},
     "always_ping": {"turns": [_turn(_call("ping", "{}", f"c{i}")) for i in range(10)]},
 }  # fmt: skip
 

@@ -25,6 +25,10 @@ def test_text_that_utf8_cannot_hold_is_replaced_and_nothing_else():
     assert load_body(b'{"choices": [], "x": "caf\xe9"}') == {"choices": [], "x": "caf\ufffd"}
     with pytest.raises(ReplyError, match="not JSON"):
         load_body(b"<html>502 Bad Gateway</html>")
+    for unreadable, why in ((b"[" * 100_000, "nested too deeply"), (b'{"n": ' + b"9" * 5001 + b"}", "longer than 4300 digits")):
+        with pytest.raises(ReplyError, match=why) as info:  # a ReplyError: a model_error, not RecursionError
+            load_body(unreadable)
+        assert classify(info.value).stop == "model_error"
 
 
 def test_replies_are_read_leniently():
@@ -48,6 +52,7 @@ def test_replies_are_read_leniently():
 @pytest.mark.parametrize(("sent", "replayed"), [
     ('{"a": 1}', '{"a": 1}'), ('{"a": "hel', "{}"), ("null", "{}"), ("", "{}"), (None, "{}"), ("[1]", "{}"),
     ({"a": 1}, '{"a": 1}'), ('{"s": "\ud83d"}', '{"s": "\ufffd"}'),
+    ('{"s": ' + "[" * 10_000 + "]" * 10_000 + "}", "{}"), ('{"n": ' + "7" * 5001 + "}", "{}"),
 ])  # fmt: skip
 def test_arguments_are_replayed_as_json_objects(sent, replayed):
     assert replay_arguments(sent) == replayed

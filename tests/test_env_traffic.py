@@ -100,6 +100,16 @@ def test_truncated_arguments_then_retry(env, server):
     accepted(server, "truncated_arguments_then_retry")
 
 
+def test_arguments_json_cannot_read(env, server):
+    awm = rollout(env, server, "unreadable_arguments_then_retry")["awm"]
+    assert awm["stop"] == "no_tool_calls" and awm["error"] is None, awm["error"]
+    deep, big, good = awm["calls"]
+    assert deep["error"] == big["error"] == "arguments" and good["status"] == 200
+    assert "nested too deeply" in deep["text"] and "longer than 4300 digits" in big["text"]
+    assert len(big["arguments"]) == 5001 + 10
+    accepted(server, "unreadable_arguments_then_retry")
+
+
 def test_null_and_odd_text_arguments(env, server):
     awm = rollout(env, server, "null_arguments")["awm"]
     assert [c["status"] for c in awm["calls"]] == [200, 200, None]

@@ -162,6 +162,24 @@ def test_bad_input_gets_a_bounded_4xx_and_never_a_500(gateway):
         time.sleep(0.2)
 
 
+def test_arguments_json_cannot_read_are_answered_like_any_bad_arguments(gateway):
+    _, url = gateway
+    with httpx.Client(base_url=url, timeout=60, trust_env=False) as http:
+        grant = http.post("/v1/leases", json={"scenario": "tiny_1"}).json()
+        auth = {"Authorization": f"Bearer {grant['token']}"}
+        calls = f"/v1/leases/{grant['lease_id']}/calls"
+        try:
+            answers = [http.post(calls, json={"tool": "list_notes", "arguments": arguments}, headers=auth)
+                       for arguments in ('{"a": ', '{"a": ' + "[" * 10_000 + "]" * 10_000 + "}", '{"a": ' + "7" * 5001 + "}")]  # fmt: skip
+        finally:
+            http.delete(f"/v1/leases/{grant['lease_id']}", headers=auth)
+    truncated, deep, long_number = (answer.json() for answer in answers)
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+    assert truncated["error"] == deep["error"] == long_number["error"] == "arguments"
+    assert "not valid JSON (arrays/objects nested too deeply" in deep["text"]
+    assert "not valid JSON (a number longer than 4300 digits" in long_number["text"]
+
+
 def test_errors_are_the_cause_alone_and_the_same_text_everywhere(gateway):
     from awm_ray.farm.remote import RemoteFarm
 

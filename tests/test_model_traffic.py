@@ -169,6 +169,20 @@ def test_truncated_arguments_are_answered_and_the_model_retries(farm, server):
     assert_history_accepted(server, "truncated_arguments_then_retry")
 
 
+def test_arguments_json_cannot_read_are_answered_like_truncated_ones(farm, server):
+    row = play(farm, server, "unreadable_arguments_then_retry")
+    assert row["stop"] == "no_tool_calls" and row["turns"] == 3 and row["error"] is None, row["error"]
+    deep, big, good = row["tool_calls"]
+    assert deep["error"] == big["error"] == "arguments" and deep["status"] is None and good["status"] == 200
+    assert deep["arguments"].endswith("]" * 10 + "}") and len(big["arguments"]) == 5001 + 10  # what the model sent
+    second_request = server.requests("unreadable_arguments_then_retry")[-2]
+    assert [c["function"]["arguments"] for c in second_request["messages"][2]["tool_calls"]] == ["{}", "{}"]
+    answers = [m["content"] for m in second_request["messages"] if m["role"] == "tool"]
+    assert "not valid JSON (arrays/objects nested too deeply" in answers[0]
+    assert "not valid JSON (a number longer than 4300 digits" in answers[1]
+    assert_history_accepted(server, "unreadable_arguments_then_retry")
+
+
 def test_null_means_no_arguments_and_errors_name_json_types(farm, server):
     row = play(farm, server, "null_arguments")
     null, empty, array = row["tool_calls"]

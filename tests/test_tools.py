@@ -102,6 +102,9 @@ def test_path_parameters_cannot_escape_their_segment(tools, value):
     ("name", "arguments", "words"),
     [
         ("replace_item", "{", "not valid JSON"),
+        ("replace_item", '{"item_id": ' + "[" * 10_000 + "]" * 10_000 + "}", "not valid JSON (arrays/objects nested too deeply"),
+        ("replace_item", '{"item_id": "a", "price": ' + "7" * 5001 + "}", "not valid JSON (a number longer than 4300 digits"),
+        ("replace_item", '{"item_id": "a", "price": 1, "tags": "[' + "[" * 10_000 + '"}', "'tags' must be of type array"),
         ("replace_item", "[1]", "must be a JSON object"),
         ("replace_item", "42", "must be a JSON object"),
         ("nope", "{}", "unknown tool 'nope'"),

@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from awm_ray.scenario.native import Solution
+from awm_ray.text import loads
 
 from .conversation import (
     _answer,
@@ -185,8 +186,8 @@ def _json_body(result: str | None) -> Any:
         return None
     text = result.split("\n", 1)[1] if result.startswith("HTTP ") and "\n" in result else result
     try:
-        return json.loads(text)
-    except (json.JSONDecodeError, ValueError):
+        return loads(text)
+    except json.JSONDecodeError:
         return None
 
 

@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from awm_ray.text import loads
+
 _SUMMARY_CHARS = 240
 
 
@@ -75,8 +77,8 @@ def _calls_so_far(messages: Sequence[Mapping[str, Any]]) -> list[_Call]:
 
 def _same_json(text: str, value: Any) -> bool:
     try:
-        return json.loads(text) == value
-    except (json.JSONDecodeError, ValueError):
+        return loads(text) == value
+    except json.JSONDecodeError:
         return False
 
 

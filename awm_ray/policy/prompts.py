@@ -66,7 +66,7 @@ def _parse_use_clause(text: str, pos: int) -> tuple[dict[str, Any], int]:
         pos = name.end()
         try:
             value, pos = _DECODER.raw_decode(text, pos)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not JSON, nested too deeply, a number too long
             bare = _BARE_RE.match(text, pos)
             assert bare is not None
             value, pos = bare.group(1).strip(), bare.end()

@@ -19,7 +19,7 @@ from urllib.parse import quote
 import jsonschema
 
 from awm_ray.scenario.schemas import normalize, strict_form
-from awm_ray.text import lone_surrogate
+from awm_ray.text import lone_surrogate, loads
 
 _JSON_TYPE_OF = {str: "string", bool: "boolean", int: "integer", float: "number", list: "array", dict: "object"}
 _NAME_RE = re.compile(r"[^a-zA-Z0-9_-]+")
@@ -280,7 +280,7 @@ def _param(name: str, pdef: Mapping[str, Any], path: str) -> Param:
 
 def _parse_arguments(tool: str, arguments: str | Mapping[str, Any] | None) -> dict[str, Any]:
     """The arguments object of a call. No arguments, `""` and `null` all mean `{}`; arguments that
-    are not JSON, JSON but not an object, or hold text that is not valid Unicode (a lone surrogate,
+    are not JSON (nested too deeply or holding a number too long to read included), JSON but not an object, or hold text that is not valid Unicode (a lone surrogate,
     sent raw or as a `\\udXXX` escape) raise `ToolCallError`, naming JSON types (`got array`)."""
     if arguments is None:
         return {}
@@ -292,8 +292,8 @@ def _parse_arguments(tool: str, arguments: str | Mapping[str, Any] | None) -> di
     if not arguments.strip():
         return {}
     try:
-        parsed = json.loads(arguments)
-    except json.JSONDecodeError as exc:
+        parsed = loads(arguments)
+    except json.JSONDecodeError as exc:  # also nested too deeply, a number too long (`awm_ray.text.loads`)
         raise ToolCallError(
             f"Error: arguments for tool '{tool}' are not valid JSON ({exc.msg} at position {exc.pos}). "
             "Send a JSON object such as {\"name\": \"value\"}."
@@ -351,7 +351,7 @@ def _coerce(value: Any, schema: Mapping[str, Any]) -> Any:
         return value.strip().lower() == "true"
     elif kind == "array" and isinstance(value, str) and value.strip().startswith("["):
         try:
-            parsed = json.loads(value)
+            parsed = loads(value)
         except json.JSONDecodeError:
             return value
         return parsed if isinstance(parsed, list) else value
