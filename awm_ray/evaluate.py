@@ -442,7 +442,8 @@ def evaluate(scenarios: Iterable[Scenario], settings: EvalSettings, farm: Any,
             from awm_ray.policy import SolutionBook
 
             solutions = SolutionBook.from_scenarios(scenarios).to_json()
-    results = Results(settings.out_dir, settings.identity(), settings.resume, settings.label, _describe(settings))
+    results = Results(settings.out_dir, settings.identity(), settings.resume, settings.label, _describe(settings),
+                      planned={r["id"] for r in planned})
     todo = [r for r in planned if r["id"] not in results.done]
     if progress:
         progress(0, len(todo), None)
@@ -576,7 +577,7 @@ def preflight(scenarios: Iterable[Scenario], settings: EvalSettings) -> tuple[li
         raise NothingToEvaluate(nothing_to_evaluate(scenarios, skipped, settings.dataset, settings.native))
     results_path = Path(settings.out_dir) / "results.jsonl"
     if settings.resume:
-        rows, _ = read_rows(results_path)
+        rows = read_rows(results_path, {r["id"] for r in planned}).rows
         check_identity(Path(settings.out_dir), settings.identity(), rows)
         check_planned(rows, planned, results_path)
     elif results_path.exists() and results_path.stat().st_size:

@@ -5,6 +5,12 @@ line cut short by a crash is dropped on `--resume`. Rows are written with `awm_r
 text a model or an app sends can stop a run from writing them. `run.json` holds what the rows mean
 (model, endpoint, dataset, task settings, sampling); `--resume` continues only a run with the same
 identity, and says what differs otherwise. `summary.json` is rewritten as rows arrive.
+
+On `--resume`, a line that is not a row of this run is dropped with one warning naming its line
+number, and `results.jsonl` is rewritten without it: a line that is not JSON (cut short by a
+crash), not an object, without a string `id` this run plans, without a numeric `reward`, or
+without the fields the summary reads; of rows with the same id the first is kept. The summary
+then counts each planned rollout once.
 """
 
 from __future__ import annotations
@@ -12,10 +18,11 @@ from __future__ import annotations
 import collections
 import json
 import logging
+import math
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from awm_ray import rewards
 from awm_ray.conversation import USAGE_KEYS
@@ -37,11 +44,14 @@ class Results:
     `identity` is what makes the rows mean what they mean (see `EvalSettings.identity`); `label`
     and `settings` only describe the run in the summary. With `resume`, rows already written are
     read back (`done` holds their ids) and a different identity raises `ResumeRefused`; without
-    it, an existing non-empty `results.jsonl` raises `FileExistsError`.
+    it, an existing non-empty `results.jsonl` raises `FileExistsError`. `planned` holds the ids of
+    the rollouts this run plans: a resumed row with another id is dropped (see the module doc);
+    None keeps every id.
     """
 
     def __init__(self, out_dir: Path, identity: Mapping[str, Any], resume: bool, label: str = "",
-                 settings: Mapping[str, Any] | None = None):  # fmt: skip
+                 settings: Mapping[str, Any] | None = None, planned: Collection[str] | None = None):  # fmt: skip
+        self.planned = planned
         self.dir = Path(out_dir)
         self.results_path = self.dir / "results.jsonl"
         self.summary_path = self.dir / "summary.json"
@@ -152,31 +162,83 @@ class Results:
     # ---- internals -----------------------------------------------------------------------
 
     def _read_existing(self) -> list[dict[str, Any]]:
-        rows, good_bytes = read_rows(self.results_path)
-        if self.results_path.exists():
-            with open(self.results_path, "r+b") as fh:
-                fh.truncate(good_bytes)  # a line cut short by a crash goes
-        return rows
+        read = read_rows(self.results_path, self.planned)
+        if read.dropped:
+            log.warning("%s", dropped_warning(self.results_path, read.dropped))
+        if self.results_path.exists() and self.results_path.stat().st_size != sum(map(len, read.lines)):
+            tmp = self.results_path.with_suffix(".jsonl.tmp")  # the rows kept, byte for byte, each on its line
+            with open(tmp, "wb") as fh:  # (a crash while writing leaves the old file)
+                fh.writelines(read.lines)
+            tmp.replace(self.results_path)
+        return read.rows
 
     def _check_identity(self) -> None:
         check_identity(self.dir, self.identity, self.rows)
 
 
-def read_rows(path: Path) -> tuple[list[dict[str, Any]], int]:
-    """The rows of a `results.jsonl` up to the first line that is not JSON (cut short by a crash),
-    and the number of bytes they take."""
+class ReadBack(NamedTuple):
+    """What `read_rows` found in a `results.jsonl`."""
+
+    rows: list[dict[str, Any]]  # the rows kept, in file order
+    lines: list[bytes]  # their lines as written (newline included)
+    dropped: list[tuple[int, str]]  # (1-based line number, why) of every line dropped
+
+
+def read_rows(path: Path, planned: Collection[str] | None = None) -> ReadBack:
+    """The rows of a `results.jsonl` (none when it does not exist), without the lines that are not
+    rows of this run (why: `row_problem`), ids not in `planned` (when given), and repeated ids (the
+    first row of an id is kept)."""
     rows: list[dict[str, Any]] = []
-    good_bytes = 0
+    lines: list[bytes] = []
+    dropped: list[tuple[int, str]] = []
+    seen: set[str] = set()
     if not path.exists():
-        return rows, good_bytes
+        return ReadBack(rows, lines, dropped)
     with open(path, "rb") as fh:
-        for line in fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
             try:
-                rows.append(json.loads(line))
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                break
-            good_bytes += len(line)
-    return rows, good_bytes
+                row = json.loads(line)
+            except (ValueError, RecursionError):  # not JSON (cut short), not UTF-8, too deep, a number too long
+                dropped.append((number, "not JSON"))
+                continue
+            problem = row_problem(row)
+            if problem is None and planned is not None and row["id"] not in planned:
+                problem = f"id {one_line(row['id'], 60)!r} is not a rollout of this run"
+            if problem is None and row["id"] in seen:
+                problem = f"a second row of {one_line(row['id'], 60)!r}"
+            if problem is not None:
+                dropped.append((number, problem))
+                continue
+            seen.add(row["id"])
+            rows.append(row)
+            lines.append(line if line.endswith(b"\n") else line + b"\n")
+    return ReadBack(rows, lines, dropped)
+
+
+def row_problem(row: Any) -> str | None:
+    """Why `row` (a decoded line of `results.jsonl`) is not a row the summary can count, or None."""
+    if not isinstance(row, dict):
+        return "not a JSON object"
+    if not isinstance(row.get("id"), str):
+        return "no string id"
+    reward = row.get("reward")
+    if isinstance(reward, bool) or not isinstance(reward, (int, float)) or not math.isfinite(reward):
+        return "reward is not a number"
+    for key, kind in (("scenario", str), ("targets", list), ("tool_calls", list), ("metrics", dict)):
+        if not isinstance(row.get(key), kind):
+            return f"no {key} ({kind.__name__})"
+    if not all(isinstance(call, dict) for call in row["tool_calls"]):
+        return "a tool call that is not an object"
+    return None
+
+
+def dropped_warning(path: Path, dropped: list[tuple[int, str]]) -> str:
+    """One line naming the lines of `path` that `--resume` dropped, and why."""
+    shown = ", ".join(f"{number} ({why})" for number, why in dropped[:20])
+    more = f" and {len(dropped) - 20} more" if len(dropped) > 20 else ""
+    return f"--resume: dropped {len(dropped)} line(s) of {path} that are not rows of this run: line {shown}{more}"
 
 
 def check_identity(out_dir: Path, identity: Mapping[str, Any], rows: list[dict[str, Any]]) -> None:

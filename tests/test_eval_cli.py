@@ -83,3 +83,30 @@ def test_refuses_to_overwrite_results_without_resume(local_ray, tmp_path, capsys
     capsys.readouterr()
     assert main(["eval", "--out", str(out), "--num-examples", "1"]) == 2
     assert "pass --resume" in capsys.readouterr().out
+
+
+def test_resume_drops_lines_that_are_not_rows_of_this_run(local_ray, tmp_path, caplog):
+    out = tmp_path / "damaged"
+    first = run_eval(out, "--address", local_ray, "--tasks-per-scenario", "1")
+    results = out / "results.jsonl"
+    rows = [json.loads(line) for line in results.read_text().splitlines()]
+    planned = len(rows)
+    assert first["rollouts"] == planned >= 2
+    kept, redo = rows[:-1], rows[-1]
+    scenario = kept[0]["scenario"]
+    damage = ["null", "[]", json.dumps({k: v for k, v in kept[0].items() if k != "id"}), json.dumps(kept[0]),
+              json.dumps({**kept[0], "id": f"{scenario}#0/99"}), json.dumps({**kept[0], "id": 5}),
+              json.dumps({**redo, "reward": "abc"})]  # fmt: skip
+    results.write_text("".join(json.dumps(r) + "\n" for r in kept) + "\n".join(damage) + "\n")
+
+    caplog.clear()
+    summary = run_eval(out, "--address", local_ray, "--tasks-per-scenario", "1", "--resume")
+    assert summary["rollouts"] == planned and summary["throughput"]["rollouts_this_run"] == 1  # only the bad-reward one
+    assert sum(s["n"] for s in summary["by_scenario"].values()) == planned and isinstance(summary["mean_reward"], float)
+    ids = [json.loads(line)["id"] for line in results.read_text().splitlines()]
+    assert len(ids) == len(set(ids)) == planned and ids[:-1] == [r["id"] for r in kept] and ids[-1] == redo["id"]
+    (warning,) = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
+    first_bad = len(kept) + 1
+    assert "dropped 7 line(s)" in warning
+    for number in range(first_bad, first_bad + 7):
+        assert f" {number} (" in warning

@@ -62,7 +62,7 @@ def run(farm, tmp_path, name, scenarios=BUNDLED, **settings):
     base = {"tasks": "native", "tasks_per_scenario": 5, "concurrency": 4, "max_turns": 30, "dataset": "bundled"}
     eval_settings = EvalSettings(out_dir=tmp_path / name, **{**base, **settings})
     summary = evaluate(scenarios, eval_settings, farm)
-    rows, _ = read_rows(tmp_path / name / "results.jsonl")
+    rows = read_rows(tmp_path / name / "results.jsonl").rows
     return summary, {(r["scenario"], r["task_index"]): r for r in rows}
 
 
