@@ -11,14 +11,15 @@ grew: leases or sessions left, more than `--fd-slack` descriptors or connections
     python scripts/mcp_sessions.py --sessions 1000 --out mcp_sessions.json             # a local farm + MCP host
     python scripts/mcp_sessions.py --gateway --sessions 1000 --out mcp_sessions.json   # `awm-ray farm up`'s gateway
 
-By default it starts a local farm (bundled scenarios, in-process backend) and an `McpHost` in this
-process, so the serving process measured is this one. With `--gateway` it runs `awm-ray farm up`
-(`python -m awm_ray.cli`, bundled scenarios, in-process backend, a free port, a new local Ray) in a
-process of its own, as a user would; the serving process measured is the gateway's (the pid its
+By default it starts a local farm (bundled scenarios, in-process backend, one worker) and an
+`McpHost` in this process, so the serving process measured is this one. With `--gateway` it runs
+`awm-ray farm up` (`python -m awm_ray.cli`; the same farm on a new local Ray, gateway on a free port)
+in a process of its own, as a user would; the serving process measured is the gateway's (the pid its
 `/v1/health` names), the leases are `/v1/stats`'s `leases_active` and `/v1/health`'s
-`leases_held_here`, and `farm_processes` counts the processes under `farm up`. At the end it stops
-`farm up` with SIGINT to its process group (what Ctrl-C does) and checks that it exits 0, that none
-of its processes is left, that the gateway's port is closed and that the farm's directory is gone.
+`leases_held_here` (the gateway does not count its MCP sessions; each holds one of those leases), and
+`farm_processes` counts the processes under `farm up`. At the end it stops `farm up` with SIGINT to
+its process group (what Ctrl-C does) and checks that it exits 0, that none of its processes is left,
+that the gateway's port is closed and that the farm's directory is gone.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ SCENARIOS = {"bookstore_1": ("search_books", {"query": "dune"}), "task_tracker_1
              "recipe_planner_1": ("list_meal_plan", {"days_ahead": 7}), "travel_booking_1": ("search_flights", {"origin": "SFO", "destination": "JFK"})}  # fmt: skip
 GROWTH = ("rss_mb", "fds", "tcp_connections", "threads", "children", "asyncio_tasks", "farm_processes")
 FARM_UP = ["farm", "up", "--port", "0", "--dataset", "bundled", "--backend", "inprocess", "--farm-name", "mcp-sessions"]
+# One worker, as in-process: a second one starts its verifier sandbox on its first lease, at any session.
+ONE_WORKER = "farm:\n  workers_per_node: 1\n"
 Probe = Callable[[int, float], Awaitable[dict]]
 
 
@@ -147,7 +150,8 @@ async def main(args: argparse.Namespace) -> dict:
                 return sample(host, await farm.stats(), i, started)
 
             checkpoints, failures, seconds = await session_loop(f"{host.url}/v1/mcp", args, probe)
-            checks = {"no_session_or_endpoint_left": checkpoints[-1]["host_sessions"] == 0 and checkpoints[-1]["host_endpoints"] == 0}
+            last = checkpoints[-1]
+            checks = {"no_session_or_endpoint_left": last["host_sessions"] == 0 and last["host_endpoints"] == 0}
     finally:
         await asyncio.to_thread(farm.shutdown)
     return verdict(args, checkpoints, failures, seconds, checks)
@@ -160,10 +164,11 @@ async def farm_up(stopped: dict) -> AsyncIterator[tuple[str, subprocess.Popen]]:
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}  # a new local Ray, never a running one
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     with tempfile.TemporaryDirectory(prefix="awm-ray-mcp-sessions-") as tmp:
-        log = Path(tmp) / "farm-up.log"
+        log, config = Path(tmp) / "farm-up.log", Path(tmp) / "farm.yaml"
+        config.write_text(ONE_WORKER)
         with log.open("w") as out:
-            proc = subprocess.Popen([sys.executable, "-m", "awm_ray.cli", *FARM_UP], stdout=out, stderr=subprocess.STDOUT,
-                                    env=env, cwd=tmp, start_new_session=True)  # fmt: skip
+            proc = subprocess.Popen([sys.executable, "-m", "awm_ray.cli", *FARM_UP, "--config", str(config)], stdout=out,
+                                    stderr=subprocess.STDOUT, env=env, cwd=tmp, start_new_session=True)  # fmt: skip
         url, root = None, None
         try:
             deadline = time.monotonic() + 300
