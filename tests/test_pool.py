@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import signal
+import shutil
 from dataclasses import replace
 
 import pytest
@@ -174,3 +175,23 @@ def test_directories_of_killed_farms_are_removed(tmp_path):
     os.utime(mine / "w000" / ".alive", (long_ago, long_ago))
     assert remove_stale_farms(tmp_path, keep=mine) == [old]
     assert not old.exists() and fresh.exists() and mine.exists() and other.exists()
+
+
+def test_a_closed_pool_starts_nothing_and_leaves_no_directory(tmp_path):
+    """A lease, prewarm or health check that reaches a worker after its pool closed (shutdown races
+    the last calls) must not bring the pool's directory back: it outlives the farm otherwise."""
+
+    async def main():
+        p = pool(tmp_path)
+        slot = await p.acquire(tiny())
+        await p.close()
+        shutil.rmtree(p.root, ignore_errors=True)  # what the worker does after closing its pool
+        with pytest.raises(PoolFull, match="closed"):
+            await p.acquire(tiny())
+        assert await p.prewarm(tiny()) is False
+        await p.check()
+        p.release(slot)  # a release after close is a no-op
+        await asyncio.sleep(0.2)
+        assert not p.root.exists()
+
+    run(main())

@@ -300,13 +300,14 @@ class Farm:
                 log.warning("farm shutdown: %s", exc)
             ray.kill(self._scheduler, no_restart=True)
             self._owns_farm = False
-            if self._root and self.node_id is not None:  # the scheduler ran here (node affinity)
-                # the scheduler and its workers remove it themselves; not when a worker was still
-                # busy at interpreter exit, or died: what they left goes with the farm
-                shutil.rmtree(self._root, ignore_errors=True)
-        if self._owns_ray:
+        if self._owns_ray:  # its processes are gone once this returns: nothing writes the farm's directory
             ray.shutdown()
             self._owns_ray = False
+        if self._root and self.node_id is not None:  # the scheduler ran here (node affinity)
+            # the scheduler and its workers remove it themselves; not when a worker was still busy
+            # at interpreter exit, or died: what they left goes with the farm
+            shutil.rmtree(self._root, ignore_errors=True)
+            self._root = None
 
     # ---- scenarios ------------------------------------------------------------------------
 

@@ -108,6 +108,8 @@ class SlotPool:
         """
         deadline = time.monotonic() + wait_s
         while True:
+            if self._closed:  # nothing starts in a closed pool (its directory may be gone already)
+                raise PoolFull("the pool is closed")
             entry = self._pick_idle(scenario.name)
             if entry is None:
                 entry = self._pick_resetting(scenario.name)
@@ -148,7 +150,7 @@ class SlotPool:
 
     async def prewarm(self, scenario: Scenario) -> bool:
         """Start one idle slot of `scenario` if there is room; True if one was added."""
-        if len(self._entries) + self._starting >= self.max_slots:
+        if self._closed or len(self._entries) + self._starting >= self.max_slots:
             return False
         slot = await self._start_new(scenario)
         self._entries[slot].state = "idle"
@@ -156,7 +158,7 @@ class SlotPool:
 
     async def check(self) -> None:
         """Replace idle slots whose server died (called periodically by the worker)."""
-        for entry in list(self._entries.values()):
+        for entry in list(self._entries.values()) if not self._closed else []:
             if entry.state == "idle" and not entry.slot.alive:
                 self.stats.slot_restarts += 1
                 scenario = entry.slot.scenario
