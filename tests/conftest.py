@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -68,3 +69,25 @@ def no_leaks_after_suite():
     ports = listening_ports([os.getpid()]) - before
     assert not leftovers, f"scenario servers left running: {[p.pid for p in leftovers]}"
     assert not ports, f"listening ports left open by the suite: {sorted(ports)}"
+
+
+@pytest.fixture(autouse=True)
+def ctrl_c_still_interrupts(request):
+    """A test that leaves its own SIGINT handler installed makes Ctrl-C do nothing (or something
+    else) for every later test: restore it, and fail the test that left it. (SIGTERM is not
+    watched: `ray.init` installs its own handler for it and leaves it.)"""
+    before = signal.getsignal(signal.SIGINT)
+    yield
+    after = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, before)
+    assert after is before, f"{request.node.nodeid} left its own SIGINT handler installed: {after!r}"
+
+
+@pytest.fixture
+def ctrl_c():
+    """For tests that press Ctrl-C (SIGINT to this process): Python's own handler, which raises
+    KeyboardInterrupt. A suite started in the background by a shell without job control (`cmd &`
+    in a script, some CI runners) inherits SIGINT ignored, and the press would do nothing."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)

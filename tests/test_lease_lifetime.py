@@ -207,7 +207,7 @@ def test_cancelled_and_timed_out_lease_requests_hold_nothing():
         farm.shutdown()
 
 
-def test_a_sync_caller_interrupted_while_waiting_withdraws_its_request():
+def test_a_sync_caller_interrupted_while_waiting_withdraws_its_request(ctrl_c):
     farm = start("sync-give-up", slots_per_worker=1)
     try:
         blocker = farm.sync.lease("tiny_1")
@@ -317,7 +317,7 @@ def test_a_ten_second_model_turn_keeps_its_lease_in_evaluate(model_server, tmp_p
         farm.shutdown()
 
 
-def test_an_interrupted_evaluate_holds_nothing(model_server, tmp_path, monkeypatch):
+def test_an_interrupted_evaluate_holds_nothing(model_server, tmp_path, monkeypatch, ctrl_c):
     from awm_ray.evaluate import EvalSettings, evaluate
 
     monkeypatch.setenv("STRICT_KEY", "unused")
