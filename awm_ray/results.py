@@ -7,7 +7,8 @@ text a model or an app sends can stop a run from writing them. `run.json` holds 
 identity, and says what differs otherwise. `summary.json` is rewritten as rows arrive.
 
 On `--resume`, a line that is not a row of this run is dropped with one warning naming its line
-number, and `results.jsonl` is rewritten without it: a line that is not JSON (cut short by a
+number, `results.jsonl` is rewritten without it, and it is appended to `results.dropped.jsonl`
+(set aside, never deleted: a run resumed with fewer `--num-examples` keeps the other rows there): a line that is not JSON (cut short by a
 crash), not an object, without a string `id` this run plans, without a numeric `reward`, or
 without the fields the summary reads; of rows with the same id the first is kept. The summary
 then counts each planned rollout once.
@@ -32,6 +33,7 @@ from awm_ray.text import dumps, one_line
 
 log = logging.getLogger(__name__)
 RUN_FORMAT = "awm-ray/run/v1"
+DROPPED_FILE = "results.dropped.jsonl"  # where --resume sets aside the lines of results.jsonl it does not count
 
 
 class ResumeRefused(ValueError):
@@ -61,8 +63,10 @@ class Results:
         self.settings = dict(settings or {})
         self.rows: list[dict[str, Any]] = []
         if resume:
-            self.rows = self._read_existing()
-            self._check_identity()
+            read = read_rows(self.results_path, self.planned)
+            self.rows = read.rows
+            self._check_identity()  # before anything is moved: a refused resume changes nothing
+            self._set_aside(read)
         elif self.results_path.exists() and self.results_path.stat().st_size:
             raise FileExistsError(f"{self.results_path} exists: pass --resume to continue it, or another --out")
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -161,16 +165,16 @@ class Results:
 
     # ---- internals -----------------------------------------------------------------------
 
-    def _read_existing(self) -> list[dict[str, Any]]:
-        read = read_rows(self.results_path, self.planned)
-        if read.dropped:
+    def _set_aside(self, read: ReadBack) -> None:
+        if read.dropped:  # set aside, not deleted: rows of other examples of a run resumed with fewer
+            with open(self.dir / DROPPED_FILE, "ab") as fh:
+                fh.writelines(read.dropped_lines)
             log.warning("%s", dropped_warning(self.results_path, read.dropped))
         if self.results_path.exists() and self.results_path.stat().st_size != sum(map(len, read.lines)):
             tmp = self.results_path.with_suffix(".jsonl.tmp")  # the rows kept, byte for byte, each on its line
             with open(tmp, "wb") as fh:  # (a crash while writing leaves the old file)
                 fh.writelines(read.lines)
             tmp.replace(self.results_path)
-        return read.rows
 
     def _check_identity(self) -> None:
         check_identity(self.dir, self.identity, self.rows)
@@ -182,6 +186,7 @@ class ReadBack(NamedTuple):
     rows: list[dict[str, Any]]  # the rows kept, in file order
     lines: list[bytes]  # their lines as written (newline included)
     dropped: list[tuple[int, str]]  # (1-based line number, why) of every line dropped
+    dropped_lines: list[bytes]  # the dropped lines as written (newline included), in file order
 
 
 def read_rows(path: Path, planned: Collection[str] | None = None) -> ReadBack:
@@ -191,17 +196,20 @@ def read_rows(path: Path, planned: Collection[str] | None = None) -> ReadBack:
     rows: list[dict[str, Any]] = []
     lines: list[bytes] = []
     dropped: list[tuple[int, str]] = []
+    dropped_lines: list[bytes] = []
     seen: set[str] = set()
     if not path.exists():
-        return ReadBack(rows, lines, dropped)
+        return ReadBack(rows, lines, dropped, dropped_lines)
     with open(path, "rb") as fh:
         for number, line in enumerate(fh, 1):
             if not line.strip():
                 continue
+            line = line if line.endswith(b"\n") else line + b"\n"
             try:
                 row = json.loads(line)
             except (ValueError, RecursionError):  # not JSON (cut short), not UTF-8, too deep, a number too long
                 dropped.append((number, "not JSON"))
+                dropped_lines.append(line)
                 continue
             problem = row_problem(row)
             if problem is None and planned is not None and row["id"] not in planned:
@@ -210,11 +218,12 @@ def read_rows(path: Path, planned: Collection[str] | None = None) -> ReadBack:
                 problem = f"a second row of {one_line(row['id'], 60)!r}"
             if problem is not None:
                 dropped.append((number, problem))
+                dropped_lines.append(line)
                 continue
             seen.add(row["id"])
             rows.append(row)
-            lines.append(line if line.endswith(b"\n") else line + b"\n")
-    return ReadBack(rows, lines, dropped)
+            lines.append(line)
+    return ReadBack(rows, lines, dropped, dropped_lines)
 
 
 def row_problem(row: Any) -> str | None:
@@ -223,22 +232,37 @@ def row_problem(row: Any) -> str | None:
         return "not a JSON object"
     if not isinstance(row.get("id"), str):
         return "no string id"
-    reward = row.get("reward")
-    if isinstance(reward, bool) or not isinstance(reward, (int, float)) or not math.isfinite(reward):
+    if not _is_number(row.get("reward")):
         return "reward is not a number"
     for key, kind in (("scenario", str), ("targets", list), ("tool_calls", list), ("metrics", dict)):
         if not isinstance(row.get(key), kind):
             return f"no {key} ({kind.__name__})"
     if not all(isinstance(call, dict) for call in row["tool_calls"]):
         return "a tool call that is not an object"
+    if not all(_is_number(v) for v in row["metrics"].values()):
+        return "a metric that is not a number"
+    for key in ("usage", "verification", "timings"):
+        if row.get(key) is not None and not isinstance(row[key], dict):
+            return f"{key} is not an object"
+    if row.get("error") and not isinstance(row["error"], str):
+        return "an error that is not text"
+    if row.get("task_kind") == "native":
+        for key, kind in (("example_id", str), ("prompt", str), ("task_index", int)):
+            if not isinstance(row.get(key), kind):
+                return f"a native row without {key} ({kind.__name__})"
     return None
+
+
+def _is_number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
 
 
 def dropped_warning(path: Path, dropped: list[tuple[int, str]]) -> str:
     """One line naming the lines of `path` that `--resume` dropped, and why."""
     shown = ", ".join(f"{number} ({why})" for number, why in dropped[:20])
     more = f" and {len(dropped) - 20} more" if len(dropped) > 20 else ""
-    return f"--resume: dropped {len(dropped)} line(s) of {path} that are not rows of this run: line {shown}{more}"
+    return (f"--resume: dropped {len(dropped)} line(s) of {path} that are not rows of this run (moved to "
+            f"{path.with_name(DROPPED_FILE)}): line {shown}{more}")
 
 
 def check_identity(out_dir: Path, identity: Mapping[str, Any], rows: list[dict[str, Any]]) -> None:
@@ -330,7 +354,7 @@ def native_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
         judge_errors += bool(v.get("judge_error"))
         if (r.get("timings") or {}).get("verify_ms") is not None:
             verify_ms.append(r["timings"]["verify_ms"])
-        if v.get("ms"):
+        if v.get("ms") is not None:
             verifier_ms.append(v["ms"])
 
     def mean(values: list[float]) -> float | None:

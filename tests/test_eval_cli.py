@@ -107,6 +107,7 @@ def test_resume_drops_lines_that_are_not_rows_of_this_run(local_ray, tmp_path, c
     assert len(ids) == len(set(ids)) == planned and ids[:-1] == [r["id"] for r in kept] and ids[-1] == redo["id"]
     (warning,) = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
     first_bad = len(kept) + 1
-    assert "dropped 7 line(s)" in warning
+    assert "dropped 7 line(s)" in warning and "results.dropped.jsonl" in warning
+    assert (out / "results.dropped.jsonl").read_text().splitlines() == damage  # set aside, not lost
     for number in range(first_bad, first_bad + 7):
         assert f" {number} (" in warning

@@ -1,0 +1,61 @@
+"""results.jsonl read back on --resume: what the summary cannot count is set aside, never lost."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from awm_ray.results import DROPPED_FILE, Results, read_rows, row_problem
+
+GOOD = {"id": "s#0/0", "model": "m", "scenario": "s", "reward": 1.0, "targets": ["op"], "tool_calls": [{"operation_id": "op"}],
+        "metrics": {"endpoint_hit": 1.0}}  # fmt: skip
+NATIVE = {**GOOD, "id": "s#t0/0", "task_kind": "native", "example_id": "s#t0", "task_index": 0, "prompt": "do it",
+          "verification": {"mode": "code", "result": "complete", "ms": 0.0}, "timings": {"verify_ms": 3.0}}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "row, why",
+    [
+        ({**GOOD, "metrics": {"endpoint_hit": "1"}}, "a metric that is not a number"),
+        ({**GOOD, "metrics": {"endpoint_hit": float("nan")}}, "a metric that is not a number"),
+        ({**GOOD, "usage": [1, 2]}, "usage is not an object"),
+        ({**GOOD, "verification": "complete"}, "verification is not an object"),
+        ({**GOOD, "error": {"kind": "x"}}, "an error that is not text"),
+        ({k: v for k, v in NATIVE.items() if k != "example_id"}, "a native row without example_id (str)"),
+        ({**NATIVE, "prompt": None}, "a native row without prompt (str)"),
+        ({**NATIVE, "task_index": "0"}, "a native row without task_index (int)"),
+    ],
+)  # fmt: skip
+def test_a_row_the_summary_would_trip_on_is_named(row, why):
+    assert row_problem(row) == why
+    assert row_problem(GOOD) is None and row_problem(NATIVE) is None
+
+
+def test_resume_sets_aside_what_it_does_not_count_and_the_summary_holds(tmp_path):
+    """A run resumed with fewer examples, or over edited rows, keeps every line: in results.jsonl
+    (the rows it counts) or in results.dropped.jsonl (the rest, byte for byte)."""
+    other = {**GOOD, "id": "s#9/0"}  # another example of the same run, not planned this time
+    edited = {**GOOD, "id": "s#1/0", "metrics": {"endpoint_hit": "yes"}}
+    lines = [json.dumps(GOOD), json.dumps(NATIVE), json.dumps(other), json.dumps(edited), '{"cut short']
+    (tmp_path / "results.jsonl").write_text("\n".join(lines) + "\n")
+    results = Results(tmp_path, {"model": "m"}, resume=True, planned={GOOD["id"], NATIVE["id"], edited["id"]})
+    try:
+        assert results.done == {GOOD["id"], NATIVE["id"]}
+        summary = results.summary()
+        assert summary["rollouts"] == 2 and summary["verification"]["verifier_ms"]["n"] == 1  # a 0 ms verifier counts
+    finally:
+        results.close()
+    assert (tmp_path / "results.jsonl").read_text().splitlines() == lines[:2]
+    assert (tmp_path / DROPPED_FILE).read_text().splitlines() == lines[2:]
+    assert len(read_rows(tmp_path / "results.jsonl").rows) == 2
+
+
+def test_a_refused_resume_moves_nothing(tmp_path):
+    from awm_ray.results import ResumeRefused
+
+    text = json.dumps(GOOD) + "\n" + '{"cut short\n'
+    (tmp_path / "results.jsonl").write_text(text)
+    with pytest.raises(ResumeRefused):
+        Results(tmp_path, {"model": "another"}, resume=True, planned={GOOD["id"]})
+    assert (tmp_path / "results.jsonl").read_text() == text and not (tmp_path / DROPPED_FILE).exists()
