@@ -64,15 +64,14 @@ class WellFormedOpenAI:
         taken = {c["id"] for m in history for c in m.get("tool_calls") or []}
         turn = sum(1 for m in history if m.get("role") == "assistant") + 1
         reply = parse_reply(data, taken, turn)
-        if reply.tool_calls:
-            raw_calls = data["choices"][0]["message"]["tool_calls"]
-            raw_calls = raw_calls if isinstance(raw_calls, list) else [raw_calls]
-            for call in reply.tool_calls:  # the ids and arguments verifiers' types require
-                raw = raw_calls[call.index]
-                raw["id"], raw["type"] = call.id, "function"
-                function = raw.setdefault("function", {}) if isinstance(raw.get("function"), dict) else raw
-                function["name"] = call.name
-                function["arguments"] = call.arguments if call.arguments is not None else "{}"
+        message = _first_message(data)
+        if message is not None and (reply.tool_calls or "tool_calls" in message):
+            # the calls as read, in the shape verifiers' types require (a flat call, one object
+            # instead of a list, or items that are not calls fail its validation otherwise)
+            message["tool_calls"] = [
+                {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": _as_text(c.arguments)}}
+                for c in reply.tool_calls
+            ] or None  # arguments as sent: the tool answers what cannot be read, and the model retries
         entry = {
             "finish_reason": reply.finish_reason, "outcome": reply.outcome, "detail": reply.detail,
             "usage": reply.usage, "tool_calls": [
@@ -84,6 +83,19 @@ class WellFormedOpenAI:
         headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-encoding")}
         return type(response)(response.status_code, headers=headers, content=json.dumps(data).encode(),
                               request=response.request)  # fmt: skip
+
+
+def _as_text(arguments: Any) -> str:
+    if isinstance(arguments, str):
+        return arguments
+    return "{}" if arguments is None else json.dumps(arguments, ensure_ascii=False)
+
+
+def _first_message(data: Any) -> dict[str, Any] | None:
+    choices = data.get("choices") if isinstance(data, dict) else None
+    first = choices[0] if isinstance(choices, list) and choices else None
+    message = first.get("message") if isinstance(first, dict) else None
+    return message if isinstance(message, dict) else None
 
 
 def wellformed_client(client: Any, record: MutableMapping[str, Any]) -> Any:

@@ -98,3 +98,34 @@ def test_errors_are_named_by_their_cause():
     assert classify(KeyError("k")).stop == "internal_error" and set(STOP_REASONS) >= {"model_error", "lease_timeout"}
     assert classify(ReplyError("not JSON")).stop == "model_error"
     assert len(error_text(RuntimeError("x" * 10_000))) <= 2000
+
+
+_COMPLETION = {"id": "x", "object": "chat.completion", "created": 1, "model": "m"}
+
+
+@pytest.mark.parametrize(
+    "tool_calls, expected",
+    [
+        ([{"id": "a", "name": "ping", "arguments": "{}"}], [("a", "ping", "{}")]),  # flat: no "function"
+        ({"id": "a", "type": "function", "function": {"name": "ping", "arguments": "{}"}}, [("a", "ping", "{}")]),  # one object
+        ([5, {"function": {"name": "ping", "arguments": '{"a": 1'}}], [("call_awm_1_1", "ping", '{"a": 1')]),  # junk, cut short
+        (["x"], []),
+        ([], []),
+    ],
+)  # fmt: skip
+def test_what_the_verifiers_env_writes_back_passes_verifiers_validation(tool_calls, expected):
+    """verifiers 0.3 validates each reply as an openai `ChatCompletion`; a reply `parse_reply` reads must
+    reach it in that shape, or the rollout ends as a model error. Arguments stay as sent (the tool answers)."""
+    import httpx
+    from openai.types.chat import ChatCompletion
+
+    from awm_ray.env_wire import WellFormedOpenAI
+
+    body = {**_COMPLETION, "choices": [{"index": 0, "finish_reason": "tool_calls",
+                                        "message": {"role": "assistant", "content": None, "tool_calls": tool_calls}}]}  # fmt: skip
+    raw = httpx.Response(200, content=json.dumps(body).encode(), request=httpx.Request("POST", "http://m/v1/chat/completions"))
+    record: dict = {}
+    written = WellFormedOpenAI(None, record)._read(raw, [])
+    message = ChatCompletion.model_validate_json(written.content).choices[0].message
+    assert [(c.id, c.function.name, c.function.arguments) for c in message.tool_calls or []] == expected
+    assert [c["id"] for c in record["turns"][0]["tool_calls"]] == [e[0] for e in expected]
