@@ -97,6 +97,7 @@ class Watchdog:
         self.on_memory = on_memory
         self.grace_s = grace_s
         self._handed_over_at: float | None = None  # when on_memory was last asked to free memory
+        self._unattributed_since: float | None = None  # over the limit with no culprit known since
         self._stamp = time.monotonic()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
@@ -137,32 +138,35 @@ class Watchdog:
                 log.warning("the event loop has not run for %.0f s (no scenario code on its stack)", stalled)
         else:
             self._warned = False
-        if self.memory_limit is not None and self._handed_over_at is not None and rss_bytes() <= self.memory_limit:
-            self._handed_over_at = None  # freed: the next time is a new time
-        if self.memory_limit is not None:
-            rss = rss_bytes()
-            if rss <= self.memory_limit:
+        if self.memory_limit is None:
+            return
+        rss = rss_bytes()
+        if rss <= self.memory_limit:
+            self._handed_over_at = self._unattributed_since = None  # freed: the next time is a new time
+            return
+        now = time.monotonic()
+        culprits = memory_culprits(self.memory_limit)
+        grown = ", ".join(f"{n}: +{_GROWTH[n] / 2**20:.0f} MB" for n in culprits if _GROWTH[n])
+        reason = (f"the worker's memory reached {rss / 2**20:.0f} MB, over its limit of "
+                  f"{self.memory_limit / 2**20:.0f} MB (hosting.worker_memory_mb)"
+                  + (f"; growth during its calls: {grown}" if grown else ""))  # fmt: skip
+        if self._handed_over_at is not None and now - self._handed_over_at < self.grace_s:
+            return  # the scenario's slots are being closed: give the memory time to come back
+        if culprits:
+            self._unattributed_since = None
+        else:  # whose it is shows once its call returns
+            self._unattributed_since = self._unattributed_since or now
+            if now - self._unattributed_since < self.grace_s:
                 return
-            now = time.monotonic()
-            culprits = memory_culprits(self.memory_limit)
-            grown = ", ".join(f"{n}: +{_GROWTH[n] / 2**20:.0f} MB" for n in culprits if _GROWTH[n])
-            reason = (f"the worker's memory reached {rss / 2**20:.0f} MB, over its limit of "
-                      f"{self.memory_limit / 2**20:.0f} MB (hosting.worker_memory_mb)"
-                      + (f"; growth during its calls: {grown}" if grown else ""))  # fmt: skip
-            if self._handed_over_at is not None and now - self._handed_over_at < self.grace_s:
-                return  # the scenario's slots are being closed: give the memory time to come back
-            if not culprits and now - (self._handed_over_at or now) < self.grace_s:
-                self._handed_over_at = self._handed_over_at or now  # whose it is shows once its call returns
-                return
-            if self.on_memory is not None and culprits and self._handed_over_at is None and stalled < self.wedge_s:
-                self._handed_over_at = now
-                for name in culprits:
-                    _GROWTH.pop(name, None)
-                log.warning("scenario(s) %s: %s; closing their slots", ", ".join(culprits), reason)
-                self._loop.call_soon_threadsafe(self.on_memory, culprits, reason)  # type: ignore[union-attr]
-                return
-            self._end(culprits, reason + ("" if self._handed_over_at is None else
-                                          f"; still over {self.grace_s:g} s after closing its slots"))  # fmt: skip
+        if self.on_memory is not None and culprits and self._handed_over_at is None and stalled < self.wedge_s:
+            self._handed_over_at = now
+            for name in culprits:
+                _GROWTH.pop(name, None)
+            log.warning("scenario(s) %s: %s; closing their slots", ", ".join(culprits), reason)
+            self._loop.call_soon_threadsafe(self.on_memory, culprits, reason)  # type: ignore[union-attr]
+            return
+        self._end(culprits, reason + ("" if self._handed_over_at is None else
+                                      f"; still over {self.grace_s:g} s after closing its slots"))  # fmt: skip
 
     def _end(self, scenarios: list[str], reason: str) -> None:
         note = {"scenarios": scenarios, "reason": reason, "pid": os.getpid(), "at": time.time()}
