@@ -111,16 +111,26 @@ class Preflight:
         if scenario.code is None:
             return
         key = scenario.code_hash
-        if key in self._passed or (self.cache_dir is not None and (self.cache_dir / key).exists()):
-            self._passed.add(key)
-            return
-        running = self._running.get(key)
-        if running is not None:  # the same code is being tried: share its verdict
-            await asyncio.shield(running)
-            return
+        while True:
+            if key in self._passed or (self.cache_dir is not None and (self.cache_dir / key).exists()):
+                self._passed.add(key)
+                return
+            running = self._running.get(key)
+            if running is None:
+                break
+            try:  # the same code is being tried: share its verdict
+                await asyncio.shield(running)
+                return
+            except asyncio.CancelledError:
+                if not running.cancelled():
+                    raise  # this caller was cancelled
+                # the caller trying it was cancelled, not this one: look again (and try it if nobody does)
         future = self._running[key] = asyncio.get_running_loop().create_future()
         try:
             await self._try(scenario, db_path)
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # retrieved: waiters re-raise it, nobody else need

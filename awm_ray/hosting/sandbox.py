@@ -278,6 +278,9 @@ class Sandbox:
             tail = _tail(self.root / "zygote.log")
             self._kill()
             raise SandboxError(f"the sandbox's zygote did not start ({type(exc).__name__}){': ' + tail if tail else ''}") from None
+        except BaseException:  # cancelled while it started: a zygote nobody reads from is not a running one
+            self._kill()
+            raise
         self.pid = ready.get("pid")
         if ready.get("preload_errors"):
             log.warning("sandbox preloads that failed (jobs import them themselves): %s", ready["preload_errors"])
