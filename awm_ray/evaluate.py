@@ -33,7 +33,6 @@ import asyncio
 import collections
 import inspect
 import logging
-import math
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -229,8 +228,7 @@ async def run_episode(farm: Any, endpoint: ModelEndpoint, record: dict[str, Any]
     for attempt in (0, 1):
         episode = _EpisodeLoop(record, row)
         try:
-            await episode.play(farm, endpoint, max_turns)
-            await episode.judge(judge)
+            await episode.play(farm, endpoint, max_turns, judge)
         except LeaseLost as exc:
             episode.fail(classify(exc))
             if attempt == 0:
@@ -263,12 +261,14 @@ class _EpisodeLoop:
         row.update(stop=None, error=None, error_kind=None, final_text=None, turns=0)
         row["timings"].update(model_ms=0.0, env_ms=0.0, lease_ms=None, verify_ms=None)
 
-    async def play(self, farm: Any, endpoint: ModelEndpoint, max_turns: int) -> None:
+    async def play(self, farm: Any, endpoint: ModelEndpoint, max_turns: int, judge: Any) -> None:
+        """Converse on a lease, verify what the episode did (native tasks) even when the conversation
+        failed, release, then judge (sql mode); a failed conversation is raised last."""
         timings = self.row["timings"]
         t = time.perf_counter()
+        failed: Exception | None = None
         async with farm.lease(self.record["scenario"]) as episode:
             timings["lease_ms"] = (time.perf_counter() - t) * 1000
-            failed: Exception | None = None
             try:
                 await self._converse(episode, endpoint, max_turns)
             except LeaseLost:
@@ -280,8 +280,9 @@ class _EpisodeLoop:
                 self.verification = await episode.verify(self.record["task_index"], self.row["final_text"],
                                                          self.record["verifier"])  # fmt: skip
                 timings["verify_ms"] = (time.perf_counter() - t) * 1000
-            if failed is not None:
-                raise failed
+        await self.judge(judge)  # never raises: the judge's faults are the row's judge_error
+        if failed is not None:
+            raise failed
 
     async def _converse(self, episode: Any, endpoint: ModelEndpoint, max_turns: int) -> None:
         row, timings = self.row, self.row["timings"]
@@ -445,24 +446,24 @@ def evaluate(scenarios: Iterable[Scenario], settings: EvalSettings, farm: Any,
     results = Results(settings.out_dir, settings.identity(), settings.resume, settings.label, _describe(settings),
                       planned={r["id"] for r in planned})
     todo = [r for r in planned if r["id"] not in results.done]
-    if progress:
-        progress(0, len(todo), None)
-    nodes = [n["NodeID"] for n in ray.nodes() if n.get("Alive")][: max(1, min(len(todo), settings.concurrency))]
     max_requests = settings.max_concurrent_requests
-    per_runner = math.ceil(max_requests / len(nodes)) if max_requests else None
-    runners = [
-        ray.remote(EpisodeRunner).options(
-            num_cpus=0, max_concurrency=max(1, settings.concurrency),
-            scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=True),
-        ).remote(farm.config.farm.model_dump(mode="json"), settings.model, settings.base_url, api_key,
-                 settings.policy, settings.seed, settings.max_turns, settings.sampling, settings.request_timeout_s,
-                 per_runner, settings.verification, judge_api_key, solutions)
-        for node in (nodes if todo else [])
-    ]  # fmt: skip
+    runners: list[Any] = []
     in_flight: dict[Any, dict[str, Any]] = {}
     queue = collections.deque(todo)
     finished = 0
     try:
+        if progress:
+            progress(0, len(todo), None)
+        nodes = [n["NodeID"] for n in ray.nodes() if n.get("Alive")]
+        nodes = nodes[: max(1, min(len(todo), settings.concurrency, max_requests or settings.concurrency))]
+        for i, node in enumerate(nodes if todo else []):  # the model requests split so that they add up to the bound
+            share = max_requests // len(nodes) + (i < max_requests % len(nodes)) if max_requests else None
+            runners.append(ray.remote(EpisodeRunner).options(
+                num_cpus=0, max_concurrency=max(1, settings.concurrency),
+                scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=True),
+            ).remote(farm.config.farm.model_dump(mode="json"), settings.model, settings.base_url, api_key,
+                     settings.policy, settings.seed, settings.max_turns, settings.sampling, settings.request_timeout_s,
+                     share, settings.verification, judge_api_key, solutions))  # fmt: skip
         while queue or in_flight:
             while queue and len(in_flight) < settings.concurrency:
                 record = queue.popleft()

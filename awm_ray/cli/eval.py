@@ -50,7 +50,7 @@ from awm_ray.text import one_line
 def command(config: Path | None, out: Path | None, **options: Any) -> int:
     """Evaluate a model (or the built-in reference policy) on the farm; writes results.jsonl."""
     # every option named like an `EvalSettings` field is passed to it as is
-    from awm_ray.evaluate import EvalSettings, evaluate, preflight, skipped_tasks, skipped_tasks_warning
+    from awm_ray.evaluate import EvalSettings, evaluate, preflight
     from awm_ray.farm import Farm
 
     if options["model"] and not options["base_url"]:
@@ -74,9 +74,6 @@ def command(config: Path | None, out: Path | None, **options: Any) -> int:
     preflight(scenarios, eval_settings)  # nothing to run, or a --resume of another run: say so before starting Ray
     if eval_settings.resume and not (out / "results.jsonl").exists():  # a typo'd --out would silently start over
         console.print(f"--resume: no earlier run in {out}; starting a new one", highlight=False, markup=False)
-    if left_out := skipped_tasks(scenarios, eval_settings):
-        console.print(Text.assemble(("warning:", "yellow"), " ", skipped_tasks_warning(left_out, eval_settings)),
-                      highlight=False, soft_wrap=True)  # fmt: skip
     console.print(f"{eval_settings.label}: {len(scenarios)} scenario(s), writing to {out}", highlight=False, markup=False)
     farm = Farm.start(settings, scenarios)
     columns = (TextColumn("episodes"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
