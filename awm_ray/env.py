@@ -36,6 +36,7 @@ from awm_ray.text import one_line
 log = logging.getLogger(__name__)
 
 DEFAULT_SYSTEM_PROMPT = SYSTEM_PROMPT
+SEED_JUDGE_MODEL = "gpt-4.1-nano"  # the seed's default `judge_model`
 
 
 class FarmUnavailable(vf.InfraError):
@@ -371,7 +372,7 @@ def load_environment(
     max_turns: int = 20,
     seed: int = 0,
     include_llm_judge: bool = False,
-    judge_model: str = "gpt-4.1-nano",
+    judge_model: str = SEED_JUDGE_MODEL,
     judge_base_url: str | None = None,
     dataset_name: str = DEFAULT_DATASET,
     split: str = "train",
@@ -395,7 +396,8 @@ def load_environment(
 
     `tasks`: "endpoint" (the seed's tasks, rewarded by endpoint_hit) or "native" (the scenarios' own
     tasks, rewarded by task_complete from their verifiers); `verifier`: "code" or "sql" (sql mode's
-    judge is `judge_model` at `judge_base_url`, its key in `judge_api_key_var`); `include_degenerate`
+    judge is `judge_model` at `judge_base_url`, its key in `judge_api_key_var`; at the seed's
+    default `judge_model` a `verification.judge.model` in the config wins); `include_degenerate`
     keeps tasks validate marked degenerate or broken. None takes each from the config (`data.tasks`,
     `verification.*`).
     """
@@ -430,7 +432,9 @@ def load_environment(
         from awm_ray.verification.judge import Judge
 
         settings = config.verification.judge.model_copy(update={
-            "model": judge_model, "base_url": judge_base_url or config.verification.judge.base_url,
+            "model": config.verification.judge.model if judge_model == SEED_JUDGE_MODEL and
+                     config.verification.judge.model else judge_model,
+            "base_url": judge_base_url or config.verification.judge.base_url,
             "api_key_var": judge_api_key_var or config.verification.judge.api_key_var,
         })  # fmt: skip
         judge = Judge(settings, evidence_chars=config.verification.evidence_chars)  # its client is built on first use

@@ -72,6 +72,8 @@ def loads(text: str | bytes) -> Any:
         return json.loads(text)
     except json.JSONDecodeError:
         raise
+    except UnicodeDecodeError as exc:  # bytes that are not UTF-8 (a ValueError too: not a long number)
+        raise json.JSONDecodeError(f"not UTF-8 ({exc.reason})", decode(bytes(text)), exc.start) from None
     except RecursionError:
         doc = text if isinstance(text, str) else decode(bytes(text))
         raise json.JSONDecodeError("arrays/objects nested too deeply", doc, _deepest(doc)) from None

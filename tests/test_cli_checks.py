@@ -134,3 +134,10 @@ def test_sampling_args_may_not_set_what_the_episode_owns(capsys, tmp_path, key):
     """--sampling-args '{"messages": ...}' replaced every conversation; '{"stream": true}' broke every row."""
     text = refused(capsys, "eval", "--sampling-args", json.dumps({key: True, "temperature": 0.2}), "--out", str(tmp_path / "run"))
     assert f"--sampling-args may not set {key!r}" in text
+
+
+@pytest.mark.parametrize("value", ["[" * 100_000, '{"seed": ' + "9" * 5000 + "}", "{'temperature': 0.7}"])
+def test_sampling_args_json_cannot_read_is_one_short_error(capsys, tmp_path, value):
+    """Nested 100k deep or a 5,000-digit number was a RecursionError / ValueError traceback."""
+    text = refused(capsys, "eval", "--sampling-args", value, "--out", str(tmp_path / "run"))
+    assert "--sampling-args" in text and "not JSON" in text and "Traceback" not in text and len(text) < 1000, text[:2000]

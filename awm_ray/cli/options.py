@@ -25,6 +25,7 @@ import click
 
 from awm_ray.config import Config, load_config
 from awm_ray.loading import BUNDLED
+from awm_ray.text import loads, one_line
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -194,11 +195,11 @@ class JsonObject(click.ParamType):
         if isinstance(value, dict):
             return value
         try:
-            parsed = json.loads(value)
+            parsed = loads(value)  # nested too deep or a number too long: invalid JSON too, not a traceback
         except json.JSONDecodeError as exc:
-            self.fail(f"not JSON ({exc.msg} at position {exc.pos}): {value!r}", param, ctx)
+            self.fail(f"not JSON ({exc.msg} at position {exc.pos}): {one_line(value, 80)!r}", param, ctx)
         if not isinstance(parsed, dict):
-            self.fail(f"must be a JSON object such as '{{\"temperature\": 0.7}}', got {value!r}", param, ctx)
+            self.fail(f"must be a JSON object such as '{{\"temperature\": 0.7}}', got {one_line(value, 80)!r}", param, ctx)
         return parsed
 
 
