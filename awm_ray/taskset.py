@@ -3,8 +3,10 @@
 `import awm_ray` exports `AWMTaskset`, `AWMEnv` and `AWMHarness` when verifiers 0.4 is installed
 (`awm_ray/__init__.py`); with 0.3 it exports `load_environment` (`awm_ray/env.py`) instead.
 
-- `AWMTaskset` loads scenarios and samples tasks exactly as `load_environment` and `awm-ray eval`
-  do; its config fields (`--env.taskset.<field>`) are the seed's arguments plus the farm's.
+- `AWMTaskset` loads scenarios and samples endpoint tasks exactly as `load_environment` and
+  `awm-ray eval` do (the scenarios' own, database-verified tasks are not served here yet: use
+  `awm-ray eval --tasks native` or the 0.3 environment's `tasks="native"`); its config fields
+  (`--env.taskset.<field>`) are the seed's arguments plus the farm's.
 - `AWMEnv.start()` reaches the farm once per serving process (a local farm, a Ray address, or a
   gateway URL) and serves the leases of this process as MCP on a loopback port (`McpHost`).
 - `AWMTask.setup()` leases a slot and points the rollout's one toolset at that lease's MCP URL,
