@@ -7,11 +7,11 @@ text a model or an app sends can stop a run from writing them. `run.json` holds 
 identity, and says what differs otherwise. `summary.json` is rewritten as rows arrive.
 
 On `--resume`, a line that is not a row of this run is dropped with one warning naming its line
-number, `results.jsonl` is rewritten without it, and it is appended to `results.dropped.jsonl`
-(set aside, never deleted: a run resumed with fewer `--num-examples` keeps the other rows there): a line that is not JSON (cut short by a
-crash), not an object, without a string `id` this run plans, without a numeric `reward`, or
-without the fields the summary reads; of rows with the same id the first is kept. The summary
-then counts each planned rollout once.
+number: `results.jsonl` is rewritten without it, and it is appended to `results.dropped.jsonl`
+(set aside, never deleted: a run resumed with fewer `--num-examples` keeps the other examples'
+rows there). Such a line is not JSON (cut short by a crash), not an object, without a string `id`
+this run plans, without a numeric `reward`, or without the fields the summary reads; of rows with
+the same id the first is kept. The summary then counts each planned rollout once.
 """
 
 from __future__ import annotations
