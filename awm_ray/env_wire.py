@@ -69,7 +69,8 @@ class WellFormedOpenAI:
             # the calls as read, in the shape verifiers' types require (a flat call, one object
             # instead of a list, or items that are not calls fail its validation otherwise)
             message["tool_calls"] = [
-                {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": _as_text(c.arguments)}}
+                {"id": c.id, "type": "function",
+                 "function": {"name": c.name, "arguments": c.arguments if c.arguments is not None else "{}"}}
                 for c in reply.tool_calls
             ] or None  # arguments as sent: the tool answers what cannot be read, and the model retries
         entry = {
@@ -83,12 +84,6 @@ class WellFormedOpenAI:
         headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-encoding")}
         return type(response)(response.status_code, headers=headers, content=json.dumps(data).encode(),
                               request=response.request)  # fmt: skip
-
-
-def _as_text(arguments: Any) -> str:
-    if isinstance(arguments, str):
-        return arguments
-    return "{}" if arguments is None else json.dumps(arguments, ensure_ascii=False)
 
 
 def _first_message(data: Any) -> dict[str, Any] | None:

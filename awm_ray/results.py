@@ -29,7 +29,7 @@ from awm_ray import rewards
 from awm_ray.conversation import USAGE_KEYS
 from awm_ray.outcomes import STOP_REASONS
 from awm_ray.percentiles import percentiles
-from awm_ray.text import dumps, one_line
+from awm_ray.text import dumps, loads, one_line
 
 log = logging.getLogger(__name__)
 RUN_FORMAT = "awm-ray/run/v1"
@@ -206,8 +206,8 @@ def read_rows(path: Path, planned: Collection[str] | None = None) -> ReadBack:
                 continue
             line = line if line.endswith(b"\n") else line + b"\n"
             try:
-                row = json.loads(line)
-            except (ValueError, RecursionError):  # not JSON (cut short), not UTF-8, too deep, a number too long
+                row = loads(line)
+            except json.JSONDecodeError:  # not JSON (cut short), not UTF-8, too deep, a number too long
                 dropped.append((number, "not JSON"))
                 dropped_lines.append(line)
                 continue

@@ -72,18 +72,17 @@ def loads(text: str | bytes) -> Any:
         return json.loads(text)
     except json.JSONDecodeError:
         raise
-    except UnicodeDecodeError as exc:  # bytes that are not UTF-8 (a ValueError too: not a long number)
-        raise json.JSONDecodeError(f"not UTF-8 ({exc.reason})", decode(bytes(text)), exc.start) from None
-    except RecursionError:
+    except (RecursionError, ValueError) as exc:
         doc = text if isinstance(text, str) else decode(bytes(text))
-        raise json.JSONDecodeError("arrays/objects nested too deeply", doc, _deepest(doc)) from None
-    except ValueError as exc:  # int() over its digit limit
-        doc = text if isinstance(text, str) else decode(bytes(text))
-        match = _LONG_INT.search(doc)
-        pos = match.start() if match else 0
-        limit = sys.get_int_max_str_digits()
-        raise json.JSONDecodeError(f"a number longer than {limit} digits ({type(exc).__name__})", doc, pos) from None
-
+        if isinstance(exc, UnicodeDecodeError):  # bytes that are not UTF-8 (a ValueError too)
+            msg, pos = f"not UTF-8 ({exc.reason})", exc.start
+        elif isinstance(exc, RecursionError):
+            msg, pos = "arrays/objects nested too deeply", _deepest(doc)
+        else:  # int() over its digit limit
+            match = _LONG_INT.search(doc)
+            msg = f"a number longer than {sys.get_int_max_str_digits()} digits ({type(exc).__name__})"
+            pos = match.start() if match else 0
+        raise json.JSONDecodeError(msg, doc, pos) from None
 
 _LONG_INT = re.compile(r"-?\d{1000,}")
 
