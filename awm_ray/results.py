@@ -21,7 +21,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -170,7 +170,8 @@ class Results:
             with open(self.dir / DROPPED_FILE, "ab") as fh:
                 fh.writelines(read.dropped_lines)
             log.warning("%s", dropped_warning(self.results_path, read.dropped))
-        if self.results_path.exists() and self.results_path.stat().st_size != sum(map(len, read.lines)):
+        if self.results_path.exists() and self.results_path.read_bytes() != b"".join(read.lines):  # (a size check
+            # missed a skipped blank line that cancels the newline a last line lacked: the next row joined it)
             tmp = self.results_path.with_suffix(".jsonl.tmp")  # the rows kept, byte for byte, each on its line
             with open(tmp, "wb") as fh:  # (a crash while writing leaves the old file)
                 fh.writelines(read.lines)
@@ -246,6 +247,18 @@ def row_problem(row: Any) -> str | None:
             return f"{key} is not an object"
     if row.get("error") and not isinstance(row["error"], str):
         return "an error that is not text"
+    if not _all(row["targets"], lambda t: isinstance(t, str)):
+        return "a target that is not text"
+    if not _all((row.get("stop"), row.get("error_kind")), _text_or_none):
+        return "a stop or error_kind that is not text"
+    usage = row.get("usage") or {}
+    if not _all((usage.get(key) for key in USAGE_KEYS), _number_or_none):
+        return "a usage count that is not a number"
+    v = row.get("verification") or {}
+    if not _all((v.get("error"), v.get("verdict"), v.get("result")), _text_or_none):
+        return "a verification error or verdict that is not text"
+    if not _all((v.get("ms"), (row.get("timings") or {}).get("verify_ms")), _number_or_none):
+        return "a verification time that is not a number"
     if row.get("task_kind") == "native":
         for key, kind in (("example_id", str), ("prompt", str), ("task_index", int)):
             if not isinstance(row.get(key), kind):
@@ -254,7 +267,24 @@ def row_problem(row: Any) -> str | None:
 
 
 def _is_number(value: Any) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
+
+
+def _all(values: Any, test: Callable[[Any], bool]) -> bool:
+    return all(test(v) for v in values)
+
+
+def _text_or_none(value: Any) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _number_or_none(value: Any) -> bool:
+    return value is None or _is_number(value)
 
 
 def dropped_warning(path: Path, dropped: list[tuple[int, str]]) -> str:

@@ -25,11 +25,29 @@ NATIVE = {**GOOD, "id": "s#t0/0", "task_kind": "native", "example_id": "s#t0", "
         ({k: v for k, v in NATIVE.items() if k != "example_id"}, "a native row without example_id (str)"),
         ({**NATIVE, "prompt": None}, "a native row without prompt (str)"),
         ({**NATIVE, "task_index": "0"}, "a native row without task_index (int)"),
+        ({**GOOD, "reward": 10**400}, "reward is not a number"),
+        ({**GOOD, "targets": [["op"]]}, "a target that is not text"),
+        ({**GOOD, "stop": ["x"]}, "a stop or error_kind that is not text"),
+        ({**GOOD, "error": "e", "error_kind": {"a": 1}}, "a stop or error_kind that is not text"),
+        ({**GOOD, "usage": {"total_tokens": "5"}}, "a usage count that is not a number"),
+        ({**NATIVE, "verification": {"mode": "sql", "verdict": ["x"]}}, "a verification error or verdict that is not text"),
+        ({**NATIVE, "timings": {"verify_ms": "5"}}, "a verification time that is not a number"),
     ],
 )  # fmt: skip
 def test_a_row_the_summary_would_trip_on_is_named(row, why):
     assert row_problem(row) == why
     assert row_problem(GOOD) is None and row_problem(NATIVE) is None
+    real_usage = {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4, "turns": [{"total_tokens": 4}]}
+    assert row_problem({**GOOD, "usage": real_usage}) is None
+
+
+def test_a_last_row_without_its_newline_is_not_joined_by_the_next(tmp_path):
+    """A blank line skipped (-1 byte) and a newline added to the last row (+1) once hid the rewrite."""
+    (tmp_path / "results.jsonl").write_bytes(b"\n" + json.dumps(GOOD).encode())  # a crash lost the newline
+    results = Results(tmp_path, {"model": "m"}, resume=True, planned={GOOD["id"], "s#1/0"})
+    results.add({**GOOD, "id": "s#1/0"})
+    results.close()
+    assert [r["id"] for r in read_rows(tmp_path / "results.jsonl").rows] == [GOOD["id"], "s#1/0"]
 
 
 def test_resume_sets_aside_what_it_does_not_count_and_the_summary_holds(tmp_path):
