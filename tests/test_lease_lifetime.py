@@ -25,7 +25,7 @@ import pytest
 import ray
 
 from apps import tiny
-from awm_ray.farm import Farm, FarmError, LeaseTimeout
+from awm_ray.farm import Farm, FarmError, LeaseLost, LeaseTimeout
 from farmkit import config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -196,13 +196,41 @@ def test_cancelled_and_timed_out_lease_requests_hold_nothing():
                 for outcome in await asyncio.gather(*tasks, return_exceptions=True):
                     if not isinstance(outcome, BaseException):
                         await outcome.release()  # granted before the cancel: ours to release
-            return await until(farm, lambda s: s["leases_active"] == 0 and s["queue_depth"] == 0, 10)
+            # ... and no worker holds a slot for one of them (a lease the scheduler forgot, the worker kept)
+            return await until(farm, lambda s: s["leases_active"] == 0 and s["queue_depth"] == 0
+                               and all(w["leased"] == 0 for w in s["workers"]), 10)  # fmt: skip
 
         asyncio.run(main())
 
         async def again():  # every slot is free again
             return [await farm.lease("tiny_1", timeout_s=30) for _ in range(2)]
         assert len(asyncio.run(again())) == 2
+    finally:
+        farm.shutdown()
+
+
+def test_a_lease_released_before_its_acquire_arrives_binds_nothing():
+    """A withdrawn request's release can reach the worker before its acquire does (an async Ray actor
+    does not run one caller's calls in the order sent): the acquire must then bind no slot, or the
+    worker holds one that no lease the scheduler knows can give back until the ttl ends it."""
+    farm = start("early-release", slots_per_worker=2)
+    try:
+        async def main():
+            async with farm.lease("tiny_1") as ep:
+                worker = ep._worker
+            scenario = [tiny()]
+            assert await worker.release.remote("early", "its-token") is False
+            with pytest.raises(LeaseLost, match="released before a slot was bound"):
+                await worker.acquire.remote("early", "its-token", "tiny_1", scenario)
+            assert (await worker.heartbeat.remote())["leases"] == []
+            # A release under another token (a stale or forged one) does not stop the lease.
+            assert await worker.release.remote("late", "not-its-token") is False
+            await worker.acquire.remote("late", "its-token", "tiny_1", scenario)
+            assert (await worker.heartbeat.remote())["leases"] == ["late"]
+            assert await worker.release.remote("late", "its-token") is True
+            assert (await worker.heartbeat.remote())["leases"] == []
+
+        asyncio.run(main())
     finally:
         farm.shutdown()
 

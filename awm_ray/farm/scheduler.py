@@ -289,7 +289,8 @@ class FarmScheduler:
             self._worker_lost(worker, "it restarted")
             return
         except ray.exceptions.RayTaskError as exc:  # the worker could not bind: the holder gets LeaseLost
-            log.warning("warm lease %s on %s could not be bound: %s", lease.lease_id, worker.worker_id, exc)
+            if lease.lease_id in self._leases:  # (not when it was released before its binding landed)
+                log.warning("warm lease %s on %s could not be bound: %s", lease.lease_id, worker.worker_id, exc)
             self._forget(lease)
             return
         except ray.exceptions.RayError as exc:

@@ -102,6 +102,9 @@ class FarmWorker:
         self._tools: dict[str, list[dict]] = {}
         self._bindings: dict[str, asyncio.Future] = {}
         self._acquiring: set[str] = set()  # leases whose acquire is running here
+        # Leases released before their acquire arrived (an async actor does not run one caller's
+        # calls in the order sent): lease id -> token, so that acquire binds nothing for them.
+        self._released_early: collections.OrderedDict[str, str] = collections.OrderedDict()
         self.bind_timeout_s = 120.0  # a granted lease's binding may wait for a reset or a cold start
         self._loop_task: asyncio.Task | None = None
         self._call_socket = CallSocket(self.root / "calls.sock", self.call, self.verify)
@@ -150,6 +153,9 @@ class FarmWorker:
         """
         if incarnation is not None and incarnation != self.incarnation:  # granted by someone who saw us die
             raise StaleWorker(f"worker {self.worker_id} restarted since lease {lease_id} was granted on it")
+        if self._was_released(lease_id, token):
+            self._remember_end(lease_id, "released before a slot was bound to it")
+            raise LeaseLost(f"lease {lease_id} was released before a slot was bound to it")
         binding = self._binding(lease_id)
         self._acquiring.add(lease_id)
         try:
@@ -167,6 +173,10 @@ class FarmWorker:
             raise
         finally:
             self._acquiring.discard(lease_id)
+        if self._was_released(lease_id, token):  # released while the slot was on its way
+            self.pool.release(slot)
+            self._fail_binding(lease_id, binding, LeaseLost("released before a slot was bound to it"))
+            raise LeaseLost(f"lease {lease_id} was released before a slot was bound to it")
         if scenario.tasks and self._verifiers is None:  # start its sandbox now, not on the first verify()
             self._verifier_runner(prestart=True)
         self._leases[lease_id] = _Held(slot, token, time.monotonic())
@@ -249,16 +259,29 @@ class FarmWorker:
         return lost
 
     async def release(self, lease_id: str, token: str) -> bool:
+        """End a lease; True if this worker held it under `token`. A lease whose acquire has not
+        bound a slot yet (still running, or not arrived) is noted, so that its acquire binds nothing."""
         held = self._leases.get(lease_id)
-        if held is None and lease_id in self._bindings:  # released before its binding landed
-            try:
-                await asyncio.wait_for(asyncio.shield(self._bindings[lease_id]), self.bind_timeout_s)
-            except Exception:
-                pass
+        if held is None and lease_id not in self._ended:
+            self._released_early[lease_id] = token
+            while len(self._released_early) > _ENDED_MEMORY:
+                self._released_early.popitem(last=False)
+            if lease_id in self._bindings:  # its acquire is running: wait for it, so the answer is exact
+                try:
+                    await asyncio.wait_for(asyncio.shield(self._bindings[lease_id]), self.bind_timeout_s)
+                except Exception:
+                    pass
             held = self._leases.get(lease_id)
         if held is None or not hmac.compare_digest(held.token, token):
             return False
         self._end(lease_id, "released")
+        return True
+
+    def _was_released(self, lease_id: str, token: str) -> bool:
+        early = self._released_early.get(lease_id)
+        if early is None or not hmac.compare_digest(early, token):
+            return False
+        del self._released_early[lease_id]
         return True
 
     async def prewarm(self, name: str, scenario_box: list) -> bool:
