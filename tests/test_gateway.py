@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -160,6 +161,38 @@ def test_bad_input_gets_a_bounded_4xx_and_never_a_500(gateway):
     while stats(farm)["leases_active"]:  # the released ones at once; one that expired at the next heartbeat
         assert time.monotonic() < deadline
         time.sleep(0.2)
+
+
+def send_slowly_then_read(url: str, head: bytes, pieces: list[bytes]) -> bytes:
+    """Send a request as most clients do (the whole body first, here slowly), then read the answer."""
+    address = httpx.URL(url)
+    with socket.create_connection((address.host, address.port), timeout=30) as sock:
+        sock.sendall(head)
+        for piece in pieces:
+            sock.sendall(piece)  # BrokenPipeError / ConnectionResetError if the gateway hung up meanwhile
+            time.sleep(0.01)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_a_client_that_sends_its_whole_body_first_still_reads_the_413(gateway):
+    """A refused body is read and dropped, not cut off: a gateway that answers 413 and hangs up while
+    the body is still coming resets the connection under a client that writes before it reads (httpx,
+    requests), which then reports a broken connection instead of the 413."""
+    _, url = gateway
+    megabyte = b"x" * 2**20
+    sized = (b"POST /v1/leases HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\n"
+             b"Connection: close\r\nContent-Length: %d\r\n\r\n" % (12 * len(megabyte)))  # fmt: skip
+    chunked = (b"POST /v1/leases HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\n"
+               b"Connection: close\r\nTransfer-Encoding: chunked\r\n\r\n")  # fmt: skip
+    framed = b"%x\r\n%s\r\n" % (len(megabyte), megabyte)
+    for head, pieces in ((sized, [megabyte] * 12), (chunked, [framed] * 12 + [b"0\r\n\r\n"])):
+        answer = send_slowly_then_read(url, head, pieces)
+        status, _, body = answer.partition(b"\r\n\r\n")
+        assert status.startswith(b"HTTP/1.1 413"), answer[:300]
+        assert json.loads(body)["error"] == "too_large"
 
 
 def test_arguments_json_cannot_read_are_answered_like_any_bad_arguments(gateway):

@@ -5,11 +5,13 @@ Every error answers `{"error": KIND, "detail": TEXT}`: KIND a stable name (`leas
 `bad_request` 400/422, `too_large` 413, `not_found` 404, `method_not_allowed` 405, `farm_error`
 500, `internal` 500), TEXT the cause alone, at most 2,000 characters, never the caller's input
 echoed in full (a farm error's text is exactly `str()` of the error the Ray client raises).
-Request bodies over `gateway.max_request_bytes` are refused with 413 before they are parsed.
+Request bodies over `gateway.max_request_bytes` are refused with 413 before they are parsed (the rest
+of such a body is read and dropped first, for up to `DRAIN_S`, so that the client sees the answer).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -29,6 +31,8 @@ from awm_ray.farm.errors import FarmError, clean_message, clip
 from awm_ray.farm.gateway.leases import LeaseTable, lease_routes
 
 log = logging.getLogger(__name__)
+
+DRAIN_S = 10.0  # how long the rest of a refused request body is read and dropped (see `drain`)
 
 STATUS = {"lease_lost": 410, "lease_timeout": 503, "unknown_scenario": 404, "unknown_task": 404, "scenario_unavailable": 502,
           "forbidden": 403, "farm_error": 500}  # fmt: skip
@@ -73,15 +77,39 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    if message.get("more_body", False):
+                        await drain(receive)
                     raise HTTPException(413)  # answered by the app's handler, in the gateway's format
             return message
 
         await self.app(scope, limited, send)
 
     async def _too_large(self, scope: Any, receive: Any, send: Any) -> None:
+        drained = await drain(receive)
         response = error_response(413, "too_large", f"request body over the gateway's limit of {self.max_bytes} bytes")
-        response.headers["connection"] = "close"  # the unread body is not drained
+        if not drained:
+            response.headers["connection"] = "close"  # the rest of the body is left unread
         await response(scope, receive, send)
+
+
+async def drain(receive: Any, within_s: float = DRAIN_S) -> bool:
+    """Read and drop the rest of a refused request body, for up to `within_s` seconds. Most clients
+    send their whole body before they read the answer: a server that answers and closes while the
+    body is still coming resets the connection under them, and they report a broken connection
+    instead of the 413. True if the body was read to its end (the connection can be kept)."""
+    deadline = asyncio.get_running_loop().time() + within_s
+    while True:
+        remaining = deadline - asyncio.get_running_loop().time()
+        if remaining <= 0:
+            return False
+        try:
+            message = await asyncio.wait_for(receive(), remaining)
+        except TimeoutError:
+            return False
+        if message["type"] != "http.request":  # the client went away
+            return False
+        if not message.get("more_body", False):
+            return True
 
 
 def error_response(status: int, kind: str, detail: object) -> SafeJSONResponse:
@@ -96,8 +124,6 @@ def build_app(farm: Farm, config: GatewayConfig | None = None, extensions: Seque
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        import asyncio
-
         sweeper = asyncio.ensure_future(table.forget_silent())
         try:
             async with contextlib.AsyncExitStack() as stack:
@@ -127,8 +153,6 @@ def build_app(farm: Farm, config: GatewayConfig | None = None, extensions: Seque
 
     @app.get("/v1/scenarios")
     async def scenarios() -> list[str]:
-        import asyncio
-
         return await asyncio.to_thread(farm.scenario_names)
 
     for extend in extensions:
