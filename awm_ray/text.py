@@ -38,14 +38,30 @@ def clean(text: str) -> str:
 
 
 def clean_json(value: Any) -> Any:
-    """`value` (JSON-like: dicts, lists, strings, numbers) with every string `clean`ed, keys too."""
-    if isinstance(value, str):
-        return clean(value)
-    if isinstance(value, dict):
-        return {clean(k) if isinstance(k, str) else k: clean_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [clean_json(v) for v in value]
-    return value
+    """`value` (JSON-like: dicts, lists, strings, numbers) with every string `clean`ed, keys too.
+
+    A copy (tuples become lists), made without recursion: anything `json.loads` can read, however
+    deeply nested, is cleaned (a recursive walk fails at about half of the depth it accepts)."""
+    root: list[Any] = [None]
+    todo: list[tuple[Any, Any, Any]] = [(value, root, 0)]  # (source, the copy it goes into, its key there)
+    while todo:
+        source, into, key = todo.pop()
+        if isinstance(source, str):
+            into[key] = clean(source)
+        elif isinstance(source, dict):
+            copy: dict[Any, Any] = {}
+            into[key] = copy
+            items = [(clean(k) if isinstance(k, str) else k, v) for k, v in source.items()]
+            for k, _ in items:
+                copy[k] = None  # the keys' order, before their values are filled in
+            todo.extend((v, copy, k) for k, v in reversed(items))  # in order: of two keys that clean alike, the later wins
+        elif isinstance(source, (list, tuple)):
+            items_copy: list[Any] = [None] * len(source)
+            into[key] = items_copy
+            todo.extend((v, items_copy, i) for i, v in reversed(list(enumerate(source))))
+        else:
+            into[key] = source
+    return root[0]
 
 
 def dumps(value: Any, **kwargs: Any) -> str:
