@@ -128,20 +128,18 @@ class EvalSettings:
         }  # fmt: skip
 
 
-def plan(scenarios: Iterable[Scenario], settings: EvalSettings, skipped: list[str],
-         skipped_tasks: dict[str, int] | None = None) -> Iterator[dict[str, Any]]:  # fmt: skip
+def plan(scenarios: Iterable[Scenario], settings: EvalSettings, skipped: list[str]) -> Iterator[dict[str, Any]]:
     """Rollout records in a stable order: (scenario, task index, rollout index).
 
     Endpoint tasks are sampled from passed endpoints; native tasks are the scenario's own ones that
     have a verifier in `settings.verifier` mode (not those validate marked degenerate or broken,
-    unless `include_degenerate`: the ones left out are counted in `skipped_tasks`).
+    unless `include_degenerate`: `skipped_tasks` counts the ones left out).
     """
     examples = 0
     if settings.native:
         tasks_of: Iterator[tuple[Scenario, Any, list[Any]]] = native_scenario_tasks(
-            scenarios, settings.tasks_per_scenario, settings.verifier, settings.include_degenerate, skipped,
-            skipped_tasks,
-        )  # fmt: skip
+            scenarios, settings.tasks_per_scenario, settings.verifier, settings.include_degenerate, skipped
+        )
     else:
         tasks_of = scenario_tasks(scenarios, settings.tasks_per_scenario, settings.seed, settings.chain_length, skipped)
     for scenario, _, tasks in tasks_of:
