@@ -9,10 +9,12 @@ verifiers environment) read replies with `parse_reply` and send histories made b
 
 - every tool call gets an id, unique in the conversation (the model's own when it sent a fresh
   one; else `call_awm_<turn>_<index>`), and the tool message that answers it names that id;
-- arguments that are not a JSON object (cut short, `null`, empty, an array) are replayed as `{}`:
-  the model still reads the error its call got, and the row keeps what it really sent;
+- arguments that are not a JSON object (cut short, `null`, empty, an array, or holding NaN/Infinity,
+  which `json.loads` reads but JSON has no number for) are replayed as `{}`: the model still reads
+  the error its call got, and the row keeps what it really sent;
 - parallel tool calls keep their order, each answered in turn;
-- text is cleaned (`awm_ray.text.clean`): a lone surrogate never reaches an HTTP body or a file.
+- text is cleaned (`awm_ray.text.clean`): a lone surrogate never reaches an HTTP body or a file;
+  a NaN/Infinity anywhere else in a message is sent as `null` (`finite_json`).
 
 The OpenAI chat-completions format: https://platform.openai.com/docs/api-reference/chat/create.
 """
@@ -24,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from awm_ray.text import clean, clean_json, decode, loads
+from awm_ray.text import clean, clean_json, decode, finite_json, loads, non_finite
 
 USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens")
 
@@ -88,7 +90,7 @@ def parse_reply(body: Any, taken_ids: set[str], turn: int) -> ModelReply:
     if not isinstance(raw, Mapping):
         return ModelReply(None, usage=usage, outcome="model_empty", detail="the reply's choice has no message")
     finish_reason = choice.get("finish_reason") if isinstance(choice.get("finish_reason"), str) else None
-    text = _text(raw.get("content"))
+    text = content_text(raw.get("content"))
     refusal = clean(raw["refusal"]) if isinstance(raw.get("refusal"), str) and raw["refusal"] else None
     calls = _tool_calls(raw.get("tool_calls"), taken_ids, turn)
     message: dict[str, Any] = {"role": "assistant", "content": text}
@@ -107,25 +109,27 @@ def parse_reply(body: Any, taken_ids: set[str], turn: int) -> ModelReply:
 
 
 def replay_arguments(arguments: Any) -> str:
-    """Arguments as they are replayed in the history: a JSON object's text (`{}` for anything else)."""
+    """Arguments as they are replayed in the history: a JSON object's text (`{}` for anything else,
+    an object holding NaN/Infinity included: strict servers refuse it, and the tool answered an error)."""
     if isinstance(arguments, Mapping):
-        return json.dumps(clean_json(dict(arguments)), ensure_ascii=False)
+        return "{}" if non_finite(arguments) else json.dumps(clean_json(dict(arguments)), ensure_ascii=False)
     if not isinstance(arguments, str) or not arguments.strip():
         return "{}"
     try:
         parsed = loads(arguments)
     except json.JSONDecodeError:
         return "{}"
-    return clean(arguments) if isinstance(parsed, dict) else "{}"
+    return clean(arguments) if isinstance(parsed, dict) and non_finite(parsed) is None else "{}"
 
 
 def wellformed(messages: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """A copy of a chat history that a strict server accepts (see the module doc).
 
-    Every message is copied with its text cleaned. An assistant message's `tool_calls` become
-    `{id, type, function: {name, arguments}}` with ids unique and arguments a JSON object's text;
-    a tool message names the id of the call it answers (matched by id, or by position after its
-    assistant message when the id was missing or repeated).
+    Every message is copied with its text cleaned and NaN/Infinity sent as null. An assistant
+    message's `tool_calls` (a list; one call object alone counts as a list of it, anything else as
+    no calls) become `{id, type, function: {name, arguments}}` with ids unique and arguments a JSON
+    object's text; a tool message names the id of the call it answers (matched by id, or by
+    position after its assistant message when the id was missing or repeated).
     """
     out: list[dict[str, Any]] = []
     taken: set[str] = set()
@@ -136,14 +140,14 @@ def wellformed(messages: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         role = message.get("role")
         if role == "assistant":
             turn += 1
-            copy: dict[str, Any] = clean_json(dict(message))
-            calls = message.get("tool_calls") or []
+            copy: dict[str, Any] = _copy(message)
+            calls = _call_list(message.get("tool_calls"))
             pending, renamed = [], {}
             if calls:
                 wired = []
                 for index, call in enumerate(calls):
                     call = call if isinstance(call, Mapping) else {}
-                    function = call.get("function") if isinstance(call.get("function"), Mapping) else {}
+                    function = call.get("function") if isinstance(call.get("function"), Mapping) else call
                     given = call.get("id") if isinstance(call.get("id"), str) and call.get("id") else None
                     call_id = _fresh_id(given, taken, turn, index)
                     pending.append(call_id)
@@ -165,9 +169,9 @@ def wellformed(messages: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 call_id = clean(given) if isinstance(given, str) and given else f"call_awm_orphan_{len(out)}"
             if call_id in pending:
                 pending.remove(call_id)
-            out.append({**clean_json(dict(message)), "tool_call_id": call_id})
+            out.append({**_copy(message), "tool_call_id": call_id})
         else:
-            out.append(clean_json(dict(message)))
+            out.append(_copy(message))
     return out
 
 
@@ -179,6 +183,16 @@ def add_usage(total: dict[str, int | None], usage: Mapping[str, int | None] | No
             total[key] = (total.get(key) or 0) + value
 
 
+def content_text(content: Any) -> str | None:
+    """A message's text: a string as it is, content parts joined (text parts only), else None."""
+    if isinstance(content, str):
+        return clean(content)
+    if isinstance(content, list):
+        parts = [p.get("text") for p in content if isinstance(p, Mapping) and isinstance(p.get("text"), str)]
+        return clean("".join(parts)) if parts else None
+    return None
+
+
 # ---- internals -------------------------------------------------------------------------------
 
 
@@ -186,11 +200,23 @@ def _wire_call(call_id: str, name: str, arguments: Any) -> dict[str, Any]:
     return {"id": call_id, "type": "function", "function": {"name": clean(name), "arguments": replay_arguments(arguments)}}
 
 
+def _copy(message: Mapping[str, Any]) -> dict[str, Any]:
+    return finite_json(clean_json(dict(message)))
+
+
+def _call_list(raw: Any) -> list[Any]:
+    """A message's `tool_calls` as a list: one call object alone is a list of it; anything else that is
+    not a list (null, a number, a string, `true`) means no calls."""
+    return [raw] if isinstance(raw, Mapping) else raw if isinstance(raw, list) else []
+
+
 def _fresh_id(given: str | None, taken: set[str], turn: int, index: int) -> str:
-    """`given` if it is a new id; else an id of ours that the conversation does not hold yet."""
-    if given is not None and given not in taken:
-        call_id = clean(given)
-    else:
+    """`given`, cleaned, if the conversation does not hold it yet; else an id of ours that it does not hold.
+
+    Checked after cleaning: two ids that differ only in their lone surrogates (`"a\\ud800"`,
+    `"a\\udc00"`) become the same text, and a strict server refuses a repeated id."""
+    call_id = clean(given) if given is not None else None
+    if call_id is None or call_id in taken:
         call_id, n = f"call_awm_{turn}_{index}", 2
         while call_id in taken:
             call_id, n = f"call_awm_{turn}_{index}_{n}", n + 1
@@ -199,12 +225,8 @@ def _fresh_id(given: str | None, taken: set[str], turn: int, index: int) -> str:
 
 
 def _tool_calls(raw: Any, taken: set[str], turn: int) -> list[ToolCall]:
-    if isinstance(raw, Mapping):
-        raw = [raw]
-    if not isinstance(raw, list):
-        return []
     calls = []
-    for index, item in enumerate(raw):
+    for index, item in enumerate(_call_list(raw)):
         if not isinstance(item, Mapping):
             continue
         function = item.get("function") if isinstance(item.get("function"), Mapping) else item
@@ -218,16 +240,6 @@ def _tool_calls(raw: Any, taken: set[str], turn: int) -> list[ToolCall]:
                      clean(name) if isinstance(name, str) else "", clean(arguments) if arguments else arguments, index)
         )  # fmt: skip
     return calls
-
-
-def _text(content: Any) -> str | None:
-    """A message's text: a string as it is, content parts joined (text parts only), else None."""
-    if isinstance(content, str):
-        return clean(content)
-    if isinstance(content, list):
-        parts = [p.get("text") for p in content if isinstance(p, Mapping) and isinstance(p.get("text"), str)]
-        return clean("".join(parts)) if parts else None
-    return None
 
 
 def _has_reasoning(message: Mapping[str, Any]) -> bool:

@@ -13,14 +13,18 @@ text to a file, an HTTP body or a log goes through this module:
   (nesting past Python's recursion limit, an integer past `sys.get_int_max_str_digits()`) raises
   `json.JSONDecodeError`, like any invalid JSON.
 - `lone_surrogate(value)`: where the first unencodable character is (to tell a caller so).
+- `non_finite(value)`: where a NaN/Infinity is (`json.loads` reads them; JSON has no such number),
+  and `finite_json(value)`: the value with each of them sent as `null`.
 - `one_line(text, limit)`: a log- and table-safe excerpt (no escape codes, no newlines, capped).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 REPLACEMENT = "\ufffd"
@@ -61,6 +65,46 @@ def clean_json(value: Any) -> Any:
             todo.extend((v, items_copy, i) for i, v in reversed(list(enumerate(source))))
         else:
             into[key] = source
+    return root[0]
+
+
+def non_finite(value: Any) -> str | None:
+    """Where `value` (JSON-like) holds a number JSON has none for, e.g. `"NaN at 'a.b[0]'"`; None if nowhere.
+
+    `json.loads` reads `NaN`, `Infinity`, `-Infinity` and numbers too large for a float (`1e999`, read
+    as infinity), but JSON has no such numbers: strict servers and `json.dumps(allow_nan=False)` refuse
+    them. Walked without recursion, so a value nested as deep as `loads` reads is fine."""
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            name = "NaN" if math.isnan(item) else "Infinity" if item > 0 else "-Infinity"
+            return f"{name} at {path!r}" if path else name
+        if isinstance(item, Mapping):
+            stack.extend((f"{path}.{k}" if path else str(k), v) for k, v in reversed(list(item.items())))
+        elif isinstance(item, (list, tuple)):
+            stack.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(item))))
+    return None
+
+
+def finite_json(value: Any) -> Any:
+    """`value` (JSON-like) with every NaN/Infinity (`non_finite`) replaced by None, as strict servers accept
+    it; `value` itself when it holds none, else a copy (lists and dicts; tuples become lists)."""
+    if non_finite(value) is None:
+        return value
+    root = [value]
+    stack: list[tuple[Any, Any]] = [(root, 0)]
+    while stack:
+        container, key = stack.pop()
+        item = container[key]
+        if isinstance(item, float) and not math.isfinite(item):
+            container[key] = None
+        elif isinstance(item, Mapping):
+            container[key] = copy = dict(item)
+            stack.extend((copy, k) for k in copy)
+        elif isinstance(item, (list, tuple)):
+            container[key] = copy = list(item)
+            stack.extend((copy, i) for i in range(len(copy)))
     return root[0]
 
 

@@ -10,7 +10,7 @@ import pytest
 from awm_ray.conversation import ReplyError, load_body, parse_reply, replay_arguments, wellformed
 from awm_ray.farm.errors import LeaseLost, ScenarioUnavailable
 from awm_ray.outcomes import STOP_REASONS, classify, error_text
-from awm_ray.text import clean, dumps, lone_surrogate, one_line
+from awm_ray.text import clean, dumps, finite_json, lone_surrogate, non_finite, one_line
 
 
 def reply(message: dict, finish_reason: str = "stop", **extra) -> dict:
@@ -53,6 +53,8 @@ def test_replies_are_read_leniently():
     ('{"a": 1}', '{"a": 1}'), ('{"a": "hel', "{}"), ("null", "{}"), ("", "{}"), (None, "{}"), ("[1]", "{}"),
     ({"a": 1}, '{"a": 1}'), ('{"s": "\ud83d"}', '{"s": "\ufffd"}'),
     ('{"s": ' + "[" * 10_000 + "]" * 10_000 + "}", "{}"), ('{"n": ' + "7" * 5001 + "}", "{}"),
+    ('{"a": NaN}', "{}"), ('{"a": Infinity}', "{}"), ('{"a": [1, {"b": -Infinity}]}', "{}"), ('{"a": 1e999}', "{}"),
+    ({"a": float("nan")}, "{}"), ('{"a": 1e308, "b": -0.0}', '{"a": 1e308, "b": -0.0}'),
 ])  # fmt: skip
 def test_arguments_are_replayed_as_json_objects(sent, replayed):
     assert replay_arguments(sent) == replayed
@@ -129,3 +131,68 @@ def test_what_the_verifiers_env_writes_back_passes_verifiers_validation(tool_cal
     message = ChatCompletion.model_validate_json(written.content).choices[0].message
     assert [(c.id, c.function.name, c.function.arguments) for c in message.tool_calls or []] == expected
     assert [c["id"] for c in record["turns"][0]["tool_calls"]] == [e[0] for e in expected]
+
+
+def test_ids_are_unique_after_cleaning():
+    """Two ids that differ only in their lone surrogates clean to the same text: the second gets an id
+    of ours (a strict server refuses a repeated id), and each tool message still answers its own call."""
+    calls = [{"id": i, "type": "function", "function": {"name": n, "arguments": "{}"}}
+             for i, n in (("a\ud800", "f"), ("a\ud801", "g"))]  # fmt: skip
+    taken: set[str] = set()
+    read = parse_reply(reply({"role": "assistant", "content": None, "tool_calls": calls}, "tool_calls"), taken, 1)
+    assert [c.id for c in read.tool_calls] == ["a\ufffd", "call_awm_1_1"] and taken == {"a\ufffd", "call_awm_1_1"}
+    later = parse_reply(reply({"role": "assistant", "content": None, "tool_calls": [{**calls[0], "id": "a\udfff"}]}), taken, 2)
+    assert later.tool_calls[0].id == "call_awm_2_0"  # unique in the conversation, not only in the reply
+
+    out = wellformed([
+        {"role": "assistant", "content": None, "tool_calls": calls},
+        {"role": "tool", "tool_call_id": "a\ud801", "content": "from g"},
+        {"role": "tool", "tool_call_id": "a\ud800", "content": "from f"},
+        {"role": "assistant", "content": None, "tool_calls": [{**calls[0], "id": "a\ufffd"}]},
+        {"role": "tool", "tool_call_id": "a\ufffd", "content": "again"},
+    ])  # fmt: skip
+    ids = [c["id"] for m in out if m.get("tool_calls") for c in m["tool_calls"]]
+    assert len(ids) == len(set(ids)) == 3 and ids[0] == "a\ufffd"
+    assert [m["tool_call_id"] for m in out if m["role"] == "tool"] == [ids[1], ids[0], ids[2]]
+    assert wellformed(out) == out
+
+
+@pytest.mark.parametrize("tool_calls", [5, 0, "ping", True, 1.5, None, []])
+def test_tool_calls_that_are_not_a_list_are_no_calls(tool_calls):
+    """What a model sent as `tool_calls` never raises, nor turns into calls made of a value's parts."""
+    out = wellformed([{"role": "user", "content": "u"}, {"role": "assistant", "content": "done", "tool_calls": tool_calls}])
+    assert out[1] == {"role": "assistant", "content": "done"}
+
+
+def test_one_tool_call_object_is_one_call():
+    call = {"id": "c1", "type": "function", "function": {"name": "ping", "arguments": '{"a": 1}'}}
+    flat = {"id": "c2", "name": "ping", "arguments": "{}"}  # no "function": read as parse_reply reads it
+    out = wellformed([
+        {"role": "assistant", "content": None, "tool_calls": call}, {"role": "tool", "tool_call_id": "c1", "content": "r"},
+        {"role": "assistant", "content": None, "tool_calls": [flat]}, {"role": "tool", "tool_call_id": "c2", "content": "r"},
+    ])  # fmt: skip
+    assert out[0]["tool_calls"] == [call] and out[1]["tool_call_id"] == "c1"
+    assert out[2]["tool_calls"] == [{"id": "c2", "type": "function", "function": {"name": "ping", "arguments": "{}"}}]
+
+
+def test_nan_and_infinity_never_reach_a_history():
+    """`json.loads` reads NaN, Infinity and 1e999 (as infinity); JSON has no such numbers, and strict
+    servers refuse a body that holds them. The history carries `{}` (or null); what was sent stays."""
+    assert non_finite({"a": [1, {"b": float("-inf")}]}) == "-Infinity at 'a[1].b'" and non_finite({"a": 1e308}) is None
+    assert non_finite(json.loads('{"x": 1e999}')) == "Infinity at 'x'" and non_finite(float("nan")) == "NaN"
+    deep = json.loads("[" * 900 + "NaN" + "]" * 900)  # walked without recursion
+    assert non_finite(deep) == "NaN at '" + "[0]" * 900 + "'" and json.dumps(finite_json(deep)).count("null") == 1
+
+    body = reply({"role": "assistant", "content": None, "x_score": float("inf"), "tool_calls": [
+        {"id": "c1", "type": "function", "function": {"name": "f", "arguments": '{"n": NaN}'}},
+        {"id": "c2", "type": "function", "function": {"name": "g", "arguments": {"n": float("inf")}}}]}, "tool_calls")  # fmt: skip
+    read = parse_reply(body, set(), 1)
+    assert [c.arguments for c in read.tool_calls] == ['{"n": NaN}', '{"n": Infinity}']  # as the model sent them
+    json.dumps(read.message, allow_nan=False)
+    history = [{"role": "user", "content": "u", "meta": {"t": float("nan")}}, body["choices"][0]["message"],
+               {"role": "tool", "tool_call_id": "c1", "content": "Error: not valid JSON"}]  # fmt: skip
+    out = wellformed(history)
+    json.dumps(out, allow_nan=False)  # raises ValueError on NaN/Infinity
+    assert [c["function"]["arguments"] for c in out[1]["tool_calls"]] == ["{}", "{}"]
+    assert out[0]["meta"] == {"t": None} and out[1]["x_score"] is None
+    assert history[1]["tool_calls"][0]["function"]["arguments"] == '{"n": NaN}'  # the input is not touched

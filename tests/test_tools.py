@@ -118,6 +118,13 @@ def test_path_parameters_cannot_escape_their_segment(tools, value):
         ("replace_item", '{"item_id": "a", "price": 1, "on_sale": "maybe"}', "'on_sale' must be of type boolean"),
         ("replace_item", '{"item_id": "a", "price": null}', "'price' must be of type number"),
         ("replace_item", '{"item_id": "", "price": 1}', "URL path"),
+        ("replace_item", '{"item_id": "a", "price": NaN}', "not valid JSON (NaN/Infinity is not a JSON number"),
+        ("replace_item", '{"item_id": "a", "price": 1e999}', "reads as Infinity: Infinity at 'price'"),
+        ("replace_item", '{"item_id": "a", "price": 1, "meta": {"x": [-Infinity]}}', "-Infinity at 'meta.x[0]'"),
+        ("replace_item", {"item_id": "a", "price": float("inf")}, "not valid JSON (NaN/Infinity"),
+        ("replace_item", '{"item_id": "a", "price": "nan"}', "'price' must be of type number"),
+        ("replace_item", '{"item_id": "a", "price": "-inf"}', "'price' must be of type number"),
+        ("replace_item", '{"item_id": "a", "price": 1, "tags": "[NaN]"}', "'tags' must be of type array"),
     ],
 )
 def test_bad_calls_explain_themselves(tools, name, arguments, words):

@@ -8,6 +8,7 @@ A tool call (name + JSON arguments) becomes an `HttpRequest`; anything wrong wit
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from urllib.parse import quote
 import jsonschema
 
 from awm_ray.scenario.schemas import normalize, strict_form
-from awm_ray.text import lone_surrogate, loads
+from awm_ray.text import lone_surrogate, loads, non_finite, one_line
 
 _JSON_TYPE_OF = {str: "string", bool: "boolean", int: "integer", float: "number", list: "array", dict: "object"}
 _NAME_RE = re.compile(r"[^a-zA-Z0-9_-]+")
@@ -281,11 +282,12 @@ def _param(name: str, pdef: Mapping[str, Any], path: str) -> Param:
 def _parse_arguments(tool: str, arguments: str | Mapping[str, Any] | None) -> dict[str, Any]:
     """The arguments object of a call. No arguments, `""` and `null` all mean `{}`; arguments that
     are not JSON (nested too deeply or holding a number too long to read included), JSON but not an object, or hold text that is not valid Unicode (a lone surrogate,
-    sent raw or as a `\\udXXX` escape) raise `ToolCallError`, naming JSON types (`got array`)."""
+    sent raw or as a `\\udXXX` escape) or a number JSON has none for (NaN, Infinity, 1e999: `json.loads`
+    reads them, and the app's HTTP client refuses to send them) raise `ToolCallError`, naming JSON types (`got array`)."""
     if arguments is None:
         return {}
     if isinstance(arguments, Mapping):
-        return _valid_text(tool, dict(arguments))
+        return _valid_numbers(tool, _valid_text(tool, dict(arguments)))
     if not isinstance(arguments, str):
         raise ToolCallError(f"Error: arguments for tool '{tool}' must be a JSON object, got {json_type(arguments)}.")
     _valid_text(tool, arguments)
@@ -302,7 +304,17 @@ def _parse_arguments(tool: str, arguments: str | Mapping[str, Any] | None) -> di
         return {}
     if not isinstance(parsed, dict):
         raise ToolCallError(f"Error: arguments for tool '{tool}' must be a JSON object, got {json_type(parsed)}.")
-    return _valid_text(tool, parsed)
+    return _valid_numbers(tool, _valid_text(tool, parsed))
+
+
+def _valid_numbers(tool: str, value: Any) -> Any:
+    found = non_finite(value)
+    if found:
+        raise ToolCallError(
+            f"Error: arguments for tool '{tool}' are not valid JSON (NaN/Infinity is not a JSON number, and a number "
+            f"too large for one, such as 1e999, reads as Infinity: {one_line(found, 100)}). Send finite numbers."
+        )
+    return value
 
 
 def _valid_text(tool: str, value: Any) -> Any:
@@ -344,9 +356,10 @@ def _coerce(value: Any, schema: Mapping[str, Any]) -> Any:
             return int(value)
     elif kind == "number" and isinstance(value, str):
         try:
-            return float(value.strip())
+            number = float(value.strip())
         except ValueError:
             return value
+        return number if math.isfinite(number) else value  # "nan", "inf", "1e999": no JSON number
     elif kind == "boolean" and isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
     elif kind == "array" and isinstance(value, str) and value.strip().startswith("["):
@@ -354,7 +367,7 @@ def _coerce(value: Any, schema: Mapping[str, Any]) -> Any:
             parsed = loads(value)
         except json.JSONDecodeError:
             return value
-        return parsed if isinstance(parsed, list) else value
+        return parsed if isinstance(parsed, list) and non_finite(parsed) is None else value
     elif kind == "array" and isinstance(value, list) and schema.get("items"):
         return [_coerce(v, schema["items"]) for v in value]
     return value
