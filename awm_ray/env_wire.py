@@ -5,8 +5,11 @@ validates each reply as an `openai` `ChatCompletion` (a tool call without an id 
 rollout) and replays the history as it was (arguments cut short, repeated ids: a strict server
 answers 400). `WellFormedOpenAI` wraps the client's `AsyncOpenAI` for one model request, the one
 place both directions pass: the request's history goes out `wellformed`, and the reply comes back
-read by `parse_reply` (ids filled in, text cleaned) before verifiers validates it. What the model
-really sent, and how each turn ended, is kept in the rollout's `state["awm"]["turns"]`.
+read by `parse_reply` (ids filled in, text cleaned) and written back in the one shape verifiers'
+`ChatCompletion.model_validate_json` accepts (`_as_chat_completion`: servers also send content as a
+list of parts, a finish reason such as `abort` or null, usage with null counts, no id, created or
+model; any of these fails verifiers' validation, and the rollout with it). What the model really
+sent, and how each turn ended, is kept in the rollout's `state["awm"]["turns"]`.
 
 The hook is `client.post(path, body=..., cast_to=httpx.Response)` (a raw response), through which verifiers 0.3.1's
 chat-completions client sends every request (`post_chat_completion_with_routed_experts_sidecar`);
@@ -20,11 +23,14 @@ import logging
 from collections.abc import MutableMapping
 from typing import Any
 
-from awm_ray.conversation import ReplyError, add_usage, load_body, parse_reply, wellformed
-from awm_ray.text import clean_json
+from awm_ray.conversation import ModelReply, ReplyError, add_usage, content_text, load_body, parse_reply, wellformed
+from awm_ray.text import clean_json, finite_json
 
 log = logging.getLogger(__name__)
 _CHAT_PATH = "/chat/completions"
+_FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "function_call")  # what `Choice` accepts
+_SERVICE_TIERS = ("auto", "default", "flex", "scale", "priority", "fast")  # what `ChatCompletion` accepts
+_TYPED_MESSAGE_KEYS = ("annotations", "audio", "function_call")  # typed there, read by neither verifiers nor us: dropped
 
 
 class WellFormedOpenAI:
@@ -64,15 +70,6 @@ class WellFormedOpenAI:
         taken = {c["id"] for m in history for c in m.get("tool_calls") or []}
         turn = sum(1 for m in history if m.get("role") == "assistant") + 1
         reply = parse_reply(data, taken, turn)
-        message = _first_message(data)
-        if message is not None and (reply.tool_calls or "tool_calls" in message):
-            # the calls as read, in the shape verifiers' types require (a flat call, one object
-            # instead of a list, or items that are not calls fail its validation otherwise)
-            message["tool_calls"] = [
-                {"id": c.id, "type": "function",
-                 "function": {"name": c.name, "arguments": c.arguments if c.arguments is not None else "{}"}}
-                for c in reply.tool_calls
-            ] or None  # arguments as sent: the tool answers what cannot be read, and the model retries
         entry = {
             "finish_reason": reply.finish_reason, "outcome": reply.outcome, "detail": reply.detail,
             "usage": reply.usage, "tool_calls": [
@@ -82,15 +79,70 @@ class WellFormedOpenAI:
         self._record.setdefault("turns", []).append(entry)
         add_usage(self._record.setdefault("usage", {}), reply.usage)
         headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-encoding")}
-        return type(response)(response.status_code, headers=headers, content=json.dumps(data).encode(),
-                              request=response.request)  # fmt: skip
+        content = json.dumps(_as_chat_completion(data, reply)).encode()
+        return type(response)(response.status_code, headers=headers, content=content, request=response.request)
 
 
-def _first_message(data: Any) -> dict[str, Any] | None:
-    choices = data.get("choices") if isinstance(data, dict) else None
-    first = choices[0] if isinstance(choices, list) and choices else None
-    message = first.get("message") if isinstance(first, dict) else None
-    return message if isinstance(message, dict) else None
+def _as_chat_completion(data: Any, reply: ModelReply) -> dict[str, Any]:
+    """The reply `data` (cleaned JSON) as the body of an `openai` `ChatCompletion` with one choice, the
+    one `reply` read: what verifiers validates it as. Fields that type cannot hold are replaced (missing
+    or odd id/model/created, a finish reason outside its set, usage counts that are not integers,
+    content parts); the turn's record keeps them as sent. Extra keys stay (reasoning, vendor fields).
+    No choices stays none, and a choice without a message gets an empty one: verifiers reports either
+    as the model error it is."""
+    body = dict(data) if isinstance(data, dict) else {}
+    body["id"] = body["id"] if isinstance(body.get("id"), str) else ""
+    body["object"] = "chat.completion"
+    body["created"] = body["created"] if _is_int(body.get("created")) else 0
+    body["model"] = body["model"] if isinstance(body.get("model"), str) else ""
+    body["usage"] = _usage(body.get("usage"), reply)
+    if body.get("service_tier") not in (None, *_SERVICE_TIERS):
+        body["service_tier"] = None
+    if not isinstance(body.get("system_fingerprint"), (str, type(None))):
+        body["system_fingerprint"] = None
+    choices = body.get("choices")
+    first = choices[0] if isinstance(choices, list) and choices and isinstance(choices[0], dict) else None
+    if first is None:
+        body["choices"] = []
+        return body
+    choice = dict(first)
+    raw = choice.get("message") if isinstance(choice.get("message"), dict) else {}
+    message = {k: v for k, v in raw.items() if k not in _TYPED_MESSAGE_KEYS or v is None}
+    message.update(role="assistant", content=content_text(raw.get("content")),
+                   refusal=raw["refusal"] if isinstance(raw.get("refusal"), str) else None)  # fmt: skip
+    if reply.tool_calls or "tool_calls" in raw:
+        # the calls as read, in the shape verifiers' types require (a flat call, one object
+        # instead of a list, or items that are not calls fail its validation otherwise)
+        message["tool_calls"] = [
+            {"id": c.id, "type": "function",
+             "function": {"name": c.name, "arguments": c.arguments if c.arguments is not None else "{}"}}
+            for c in reply.tool_calls
+        ] or None  # arguments as sent: the tool answers what cannot be read, and the model retries
+    choice["message"] = finite_json(message)  # it joins the history; logprobs may stay -Infinity (a float)
+    choice["index"] = choice["index"] if _is_int(choice.get("index")) else 0
+    if choice.get("finish_reason") not in _FINISH_REASONS:  # "abort", "eos", null, a number
+        choice["finish_reason"] = "tool_calls" if reply.tool_calls else "stop"
+    if not isinstance(choice.get("logprobs"), (dict, type(None))):
+        choice["logprobs"] = None
+    body["choices"] = [choice]  # the one choice read (verifiers refuses more than one anyway)
+    return body
+
+
+def _usage(raw: Any, reply: ModelReply) -> dict[str, Any] | None:
+    """`usage` as `CompletionUsage` takes it: integer counts (the total added up when missing), else None
+    (what verifiers makes of counts it cannot read); details kept with their integer counts only."""
+    counts = reply.usage or {}
+    if not isinstance(raw, dict) or not all(_is_int(counts.get(k)) for k in ("prompt_tokens", "completion_tokens")):
+        return None
+    usage = {**raw, **counts}
+    for key in ("prompt_tokens_details", "completion_tokens_details"):
+        details = raw.get(key)
+        usage[key] = {k: v for k, v in details.items() if _is_int(v)} if isinstance(details, dict) else None
+    return finite_json(usage)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def wellformed_client(client: Any, record: MutableMapping[str, Any]) -> Any:
