@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,7 +25,7 @@ import click
 
 from awm_ray.config import Config, load_config
 from awm_ray.loading import BUNDLED
-from awm_ray.text import loads, one_line
+from awm_ray.text import loads, non_finite, one_line
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -187,20 +187,34 @@ TASK_OPTIONS = option_group(
 
 
 class JsonObject(click.ParamType):
-    """A JSON object given on the command line (`'{"temperature": 0.7}'`), as a dict."""
+    """A JSON object given on the command line (`'{"temperature": 0.7}'`), as a dict.
+
+    A default given in code may already be a mapping (taken as it is) or another value (refused like a
+    bad flag value). Errors quote at most `_EXCERPT` characters of the value: `repr` writes a character
+    it cannot print as `\\U000e0041` (10 characters), so the quote is capped after `repr`, not before."""
 
     name = "JSON"
+    _EXCERPT = 80
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dict[str, Any]:
-        if isinstance(value, dict):
-            return value
-        try:
-            parsed = loads(value)  # nested too deep or a number too long: invalid JSON too, not a traceback
-        except json.JSONDecodeError as exc:
-            self.fail(f"not JSON ({exc.msg} at position {exc.pos}): {one_line(value, 80)!r}", param, ctx)
+        if isinstance(value, Mapping):
+            parsed: Any = dict(value)
+        elif not isinstance(value, (str, bytes, bytearray)):
+            self.fail(f"must be a JSON object such as '{{\"temperature\": 0.7}}', got {self._quote(value)}", param, ctx)
+        else:
+            try:
+                parsed = loads(value)  # nested too deep or a number too long: invalid JSON too, not a traceback
+            except json.JSONDecodeError as exc:
+                self.fail(f"not JSON ({one_line(exc.msg, 100)} at position {exc.pos}): {self._quote(value)}", param, ctx)
         if not isinstance(parsed, dict):
-            self.fail(f"must be a JSON object such as '{{\"temperature\": 0.7}}', got {one_line(value, 80)!r}", param, ctx)
+            self.fail(f"must be a JSON object such as '{{\"temperature\": 0.7}}', got {self._quote(value)}", param, ctx)
+        where = non_finite(parsed)
+        if where:  # a request holding it is refused (strict servers, `json.dumps(allow_nan=False)`)
+            self.fail(f"not JSON (NaN/Infinity is not a JSON number: {one_line(where, 100)}): {self._quote(value)}", param, ctx)
         return parsed
+
+    def _quote(self, value: Any) -> str:
+        return one_line(repr(one_line(value, self._EXCERPT)), self._EXCERPT + 2)
 
 
 SAMPLING_OPTIONS = option_group(
