@@ -43,6 +43,8 @@ def _raw(message: dict[str, Any], finish_reason: str) -> dict[str, Any]:
             "choices": [{"index": 0, "message": message, "finish_reason": finish_reason}]}  # fmt: skip
 
 
+DEEP = 600  # nesting of the deep_reply script
+
 # Our own scripts, beside the shared ones (same format: see strict_model_server.py).
 SCRIPTS: dict[str, dict[str, Any]] = {
     # null / empty / missing arguments all mean "no arguments"; a JSON array is refused naming JSON types
@@ -71,6 +73,11 @@ SCRIPTS: dict[str, dict[str, Any]] = {
         _turn(_call("get_note", '{"slug": "hello-world"}', "c3")),
         _turn(content="done.")]},
     "always_ping": {"turns": [_turn(_call("ping", "{}", f"c{i}")) for i in range(10)]},
+    # a reply nested 600 deep (a field we do not read, and arguments json reads but no app expects),
+    # past where a recursive walk of it fails, well within what json reads
+    "deep_reply": {"strict_tool_ids": True, "strict_history_args": True, "raw_responses": {"0": {
+        **_raw(_turn(_call("get_note", '{"slug": "hello-world", "deep": ' + "[" * DEEP + "]" * DEEP + "}", "c1")),
+               "tool_calls"), "trace": json.loads("[" * DEEP + "]" * DEEP)}}},
 }  # fmt: skip
 
 

@@ -110,6 +110,15 @@ def test_arguments_json_cannot_read(env, server):
     accepted(server, "unreadable_arguments_then_retry")
 
 
+def test_a_reply_nested_hundreds_deep_is_a_model_error(env, server):
+    """We read it (a recursive walk of it raised RecursionError); verifiers' own parser
+    (pydantic's JSON, about 255 levels) does not: the model error it is, named by its cause."""
+    awm = rollout(env, server, "deep_reply")["awm"]
+    assert awm["stop"] == "model_error" and "recursion limit exceeded" in awm["error"], awm["error"]
+    assert "RecursionError" not in awm["error"]
+    assert awm["turns"][0]["tool_calls"][0]["arguments"].endswith("]" * 10 + "}")  # what the model sent, read
+
+
 def test_null_and_odd_text_arguments(env, server):
     awm = rollout(env, server, "null_arguments")["awm"]
     assert [c["status"] for c in awm["calls"]] == [200, 200, None]

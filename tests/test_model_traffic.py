@@ -183,6 +183,14 @@ def test_arguments_json_cannot_read_are_answered_like_truncated_ones(farm, serve
     assert_history_accepted(server, "unreadable_arguments_then_retry")
 
 
+def test_a_reply_nested_hundreds_deep_is_read_like_any_other(farm, server):
+    row = play(farm, server, "deep_reply")
+    assert row["stop"] == "no_tool_calls" and row["error"] is None, row["error"]
+    (call,) = row["tool_calls"]
+    assert call["arguments"].endswith("]" * 10 + "}") and call["tool"] == "get_note"
+    assert_history_accepted(server, "deep_reply")
+
+
 def test_null_means_no_arguments_and_errors_name_json_types(farm, server):
     row = play(farm, server, "null_arguments")
     null, empty, array = row["tool_calls"]
