@@ -25,7 +25,7 @@ import pytest
 import ray
 
 from apps import tiny
-from awm_ray.farm import Farm, FarmError, LeaseLost, LeaseTimeout
+from awm_ray.farm import Farm, FarmError, LeaseLost
 from farmkit import config
 
 REPO = Path(__file__).resolve().parents[1]
