@@ -24,7 +24,7 @@ import json
 import math
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 REPLACEMENT = "\ufffd"
@@ -73,17 +73,11 @@ def non_finite(value: Any) -> str | None:
 
     `json.loads` reads `NaN`, `Infinity`, `-Infinity` and numbers too large for a float (`1e999`, read
     as infinity), but JSON has no such numbers: strict servers and `json.dumps(allow_nan=False)` refuse
-    them. Walked without recursion, so a value nested as deep as `loads` reads is fine."""
-    stack: list[tuple[str, Any]] = [("", value)]
-    while stack:
-        path, item = stack.pop()
-        if isinstance(item, float) and not math.isfinite(item):
+    them. Walked without recursion (`_walk`), so a value nested as deep as `loads` reads is fine."""
+    for item, trail, is_key in _walk(value):
+        if not is_key and isinstance(item, float) and not math.isfinite(item):
             name = "NaN" if math.isnan(item) else "Infinity" if item > 0 else "-Infinity"
-            return f"{name} at {path!r}" if path else name
-        if isinstance(item, Mapping):
-            stack.extend((f"{path}.{k}" if path else str(k), v) for k, v in reversed(list(item.items())))
-        elif isinstance(item, (list, tuple)):
-            stack.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(item))))
+            return f"{name} at {_path(trail)!r}" if trail is not None else name
     return None
 
 
@@ -176,22 +170,44 @@ def decode(data: bytes) -> str:
 
 
 def lone_surrogate(value: Any) -> str | None:
-    """A description of the first lone surrogate in `value` (a string, or inside a JSON-like value),
-    e.g. `"'\\\\ud83d' at position 5"`; None when every string can be encoded as UTF-8."""
-    if isinstance(value, str):
-        match = _SURROGATE.search(value)
-        return None if match is None else f"{match.group()!r} at position {match.start()}"
-    if isinstance(value, dict):
-        for k, v in value.items():
-            found = lone_surrogate(k) or lone_surrogate(v)
-            if found:
-                return found
-    elif isinstance(value, (list, tuple)):
-        for v in value:
-            found = lone_surrogate(v)
-            if found:
-                return found
+    """A description of the first lone surrogate in `value` (a string, or inside a JSON-like value, keys
+    too), e.g. `"'\\\\ud83d' at position 5"`; None when every string can be encoded as UTF-8."""
+    for item, _, _ in _walk(value):
+        if isinstance(item, str):
+            match = _SURROGATE.search(item)
+            if match is not None:
+                return f"{match.group()!r} at position {match.start()}"
     return None
+
+
+def _walk(value: Any) -> Iterator[tuple[Any, Any, bool]]:
+    """`(item, trail, is_key)` for `value` and everything inside it, in document order (a dict's key
+    just before its value), without recursion: a walk that recursed failed at about half of the depth
+    `json.loads` reads. `trail` is None at the top, else `(parent trail, key or index, is_index)`."""
+    todo: list[tuple[Any, Any, bool]] = [(value, None, False)]
+    while todo:
+        item, trail, is_key = todo.pop()
+        yield item, trail, is_key
+        if is_key:
+            continue
+        if isinstance(item, Mapping):
+            for k, v in reversed(list(item.items())):
+                todo.append((v, (trail, k, False), False))
+                todo.append((k, trail, True))
+        elif isinstance(item, (list, tuple)):
+            todo.extend((v, (trail, i, True), False) for i, v in reversed(list(enumerate(item))))
+
+
+def _path(trail: Any) -> str:
+    """`a.b[0]` for the trail `_walk` gives an item."""
+    steps = []
+    while trail is not None:
+        trail, step, is_index = trail
+        steps.append((step, is_index))
+    path = ""
+    for step, is_index in reversed(steps):
+        path = f"{path}[{step}]" if is_index else f"{path}.{step}" if path else str(step)
+    return path
 
 
 def strip_ansi(text: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from awm_ray.text import REPLACEMENT, clean_json, dumps
+from awm_ray.text import REPLACEMENT, clean_json, dumps, lone_surrogate, non_finite
 
 
 def test_every_string_is_cleaned_keys_too_and_the_rest_kept():
@@ -31,3 +31,13 @@ def test_values_nested_as_deep_as_json_reads_are_cleaned():
         (inner,) = inner
     assert inner == f"deep{REPLACEMENT}"
     assert json.loads(dumps(value)) == cleaned
+
+
+def test_lone_surrogates_and_non_finite_numbers_are_found_at_any_depth_json_reads():
+    """Both walks share one that does not recurse (a recursive `lone_surrogate` failed near 1,000 deep)."""
+    depth = 950
+    assert lone_surrogate(json.loads("[" * depth + '"a\\ud800"' + "]" * depth)) == "'\\ud800' at position 1"
+    assert non_finite(json.loads('{"k": ' + "[" * depth + "NaN" + "]" * depth + "}")) == "NaN at 'k" + "[0]" * depth + "'"
+    # document order, a key before its value; a key never counts as a number
+    assert lone_surrogate({"a": ["x", {"k\ud801": "v\ud800"}]}) == "'\\ud801' at position 1"
+    assert non_finite({float("nan"): 1, ".x": [1, {"y": float("-inf")}]}) == "-Infinity at '.x[1].y'"
