@@ -90,7 +90,7 @@ def parse_reply(body: Any, taken_ids: set[str], turn: int) -> ModelReply:
     if not isinstance(raw, Mapping):
         return ModelReply(None, usage=usage, outcome="model_empty", detail="the reply's choice has no message")
     finish_reason = choice.get("finish_reason") if isinstance(choice.get("finish_reason"), str) else None
-    text = content_text(raw.get("content"))
+    text = _text(raw.get("content"))
     refusal = clean(raw["refusal"]) if isinstance(raw.get("refusal"), str) and raw["refusal"] else None
     calls = _tool_calls(raw.get("tool_calls"), taken_ids, turn)
     message: dict[str, Any] = {"role": "assistant", "content": text}
@@ -183,16 +183,6 @@ def add_usage(total: dict[str, int | None], usage: Mapping[str, int | None] | No
             total[key] = (total.get(key) or 0) + value
 
 
-def content_text(content: Any) -> str | None:
-    """A message's text: a string as it is, content parts joined (text parts only), else None."""
-    if isinstance(content, str):
-        return clean(content)
-    if isinstance(content, list):
-        parts = [p.get("text") for p in content if isinstance(p, Mapping) and isinstance(p.get("text"), str)]
-        return clean("".join(parts)) if parts else None
-    return None
-
-
 # ---- internals -------------------------------------------------------------------------------
 
 
@@ -240,6 +230,16 @@ def _tool_calls(raw: Any, taken: set[str], turn: int) -> list[ToolCall]:
                      clean(name) if isinstance(name, str) else "", clean(arguments) if arguments else arguments, index)
         )  # fmt: skip
     return calls
+
+
+def _text(content: Any) -> str | None:
+    """A message's text: a string as it is, content parts joined (text parts only), else None."""
+    if isinstance(content, str):
+        return clean(content)
+    if isinstance(content, list):
+        parts = [p.get("text") for p in content if isinstance(p, Mapping) and isinstance(p.get("text"), str)]
+        return clean("".join(parts)) if parts else None
+    return None
 
 
 def _has_reasoning(message: Mapping[str, Any]) -> bool:

@@ -23,7 +23,7 @@ import logging
 from collections.abc import MutableMapping
 from typing import Any
 
-from awm_ray.conversation import ModelReply, ReplyError, add_usage, content_text, load_body, parse_reply, wellformed
+from awm_ray.conversation import ModelReply, ReplyError, add_usage, load_body, parse_reply, wellformed
 from awm_ray.text import clean_json, finite_json
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ def _as_chat_completion(data: Any, reply: ModelReply) -> dict[str, Any]:
     choice = dict(first)
     raw = choice.get("message") if isinstance(choice.get("message"), dict) else {}
     message = {k: v for k, v in raw.items() if k not in _TYPED_MESSAGE_KEYS or v is None}
-    message.update(role="assistant", content=content_text(raw.get("content")),
+    message.update(role="assistant", content=reply.text,  # content parts joined, as parse_reply read them
                    refusal=raw["refusal"] if isinstance(raw.get("refusal"), str) else None)  # fmt: skip
     if reply.tool_calls or "tool_calls" in raw:
         # the calls as read, in the shape verifiers' types require (a flat call, one object
