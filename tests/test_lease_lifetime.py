@@ -223,6 +223,15 @@ def test_a_lease_released_before_its_acquire_arrives_binds_nothing():
             with pytest.raises(LeaseLost, match="released before a slot was bound"):
                 await worker.acquire.remote("early", "its-token", "tiny_1", scenario)
             assert (await worker.heartbeat.remote())["leases"] == []
+            # A call that came first waits for the binding; the release does not wait with it, and
+            # the acquire that binds nothing tells the call at once.
+            call = worker.call.remote("called", "its-token", "list_notes", None)
+            await asyncio.sleep(0.5)
+            assert await asyncio.wait_for(worker.release.remote("called", "its-token"), 10) is False
+            with pytest.raises(LeaseLost, match="released before a slot was bound"):
+                await worker.acquire.remote("called", "its-token", "tiny_1", scenario)
+            with pytest.raises(LeaseLost, match="released before a slot was bound"):
+                await asyncio.wait_for(call, 3)
             # A release under another token (a stale or forged one) does not stop the lease.
             assert await worker.release.remote("late", "not-its-token") is False
             await worker.acquire.remote("late", "its-token", "tiny_1", scenario)

@@ -57,14 +57,22 @@ class _Worker:
     size: int = 0
     leases: set[str] = field(default_factory=set)
     foreign: int = 0  # leases the worker reports that this scheduler does not know; they take room too
+    # Leases this scheduler released -> when the worker answered the release (None: not yet). A
+    # heartbeat is a snapshot taken before it comes back: they may still be in it, but are not foreign.
+    releasing: dict[str, float | None] = field(default_factory=dict)
     warm: collections.Counter = field(default_factory=collections.Counter)
     version: int = 0
     stats: dict[str, Any] = field(default_factory=dict)
     faults_seen: tuple[str | None, int] = (None, 0)  # (incarnation, last fault seq) taken from its heartbeats
 
     @property
+    def free(self) -> int:
+        """Slots neither leased through this scheduler nor held there for a lease it does not know."""
+        return max(0, self.max_slots - len(self.leases) - self.foreign) if self.alive else 0
+
+    @property
     def room(self) -> bool:
-        return self.alive and len(self.leases) + self.foreign < self.max_slots
+        return self.free > 0
 
 
 @dataclass(eq=False)
@@ -216,7 +224,7 @@ class FarmScheduler:
             if retrying and time.monotonic() >= deadline:  # e.g. workers that kept dying while granting it
                 self.timeouts += 1
                 raise LeaseTimeout(f"no slot of {scenario!r} could be granted within {timeout:g} s (its workers "
-                                   "failed or restarted meanwhile)")  # fmt: skip
+                                   "were full, failed or restarted meanwhile)")  # fmt: skip
             worker = self._choose(scenario) if (my_turn or not self._waiters) else None
             if worker is None:
                 await self._wait_for_room(deadline, timeout, front=my_turn)
@@ -234,9 +242,11 @@ class FarmScheduler:
             else:
                 try:
                     granted = await acquire
-                except PoolFull:
+                except PoolFull:  # it holds more than this scheduler knew (a release still on its way)
                     self._forget(lease)
                     worker.size, worker.warm = worker.max_slots, collections.Counter()  # stale: wait for a heartbeat
+                    retrying = True  # the deadline holds however often this happens
+                    await asyncio.sleep(0.05)
                     continue
                 except StaleWorker:
                     self._forget(lease)
@@ -252,7 +262,7 @@ class FarmScheduler:
                     raise plain(exc) from None
                 except asyncio.CancelledError:  # withdrawn: the worker may still bind a slot to it
                     self._forget(lease)
-                    self._spawn(self._release_on_worker(lease))
+                    self._hand_back(lease)
                     raise
                 except ray.exceptions.RayError as exc:  # died, unavailable, or unschedulable (its node left)
                     self._forget(lease)
@@ -315,8 +325,13 @@ class FarmScheduler:
             lease.worker.warm.clear()
             lease.worker.version += 1
         self._forget(lease)
-        self._spawn(self._release_on_worker(lease))
+        self._hand_back(lease)
         return True
+
+    def _hand_back(self, lease: _Lease) -> None:
+        """Release a lease this scheduler already forgot on its worker, in the background."""
+        lease.worker.releasing[lease.lease_id] = None  # now: a heartbeat may come back before the task runs
+        self._spawn(self._release_on_worker(lease))
 
     async def _release_on_worker(self, lease: _Lease) -> None:
         """Hand the slot back; only the worker's answer makes it count as warm again (a dead worker
@@ -327,6 +342,9 @@ class FarmScheduler:
         except ray.exceptions.RayError as exc:
             self._worker_lost(worker, f"it failed while releasing a lease ({type(exc).__name__})")
             return
+        finally:
+            if lease.lease_id in worker.releasing:
+                worker.releasing[lease.lease_id] = time.monotonic()
         if released and worker.alive:
             worker.warm[lease.scenario] += 1
             worker.version += 1
@@ -520,6 +538,7 @@ class FarmScheduler:
                 self.metrics.leases_lost.inc()
         worker.leases.clear()
         worker.foreign = 0
+        worker.releasing.clear()
         worker.alive, worker.size, worker.warm = False, 0, collections.Counter()
         worker.version += 1
         self.metrics.workers.set(sum(w.alive for w in self._workers))
@@ -567,7 +586,11 @@ class FarmScheduler:
             worker.alive = True
             self._wake(worker.max_slots)
         held = set(beat["leases"])
-        worker.foreign = len(held - worker.leases)  # held there, unknown here (e.g. after a false death verdict)
+        # Held there, unknown here (e.g. after a false death verdict); not the leases released since
+        # the snapshot was taken (answered after `sent`, or not yet): they are not foreign, only late.
+        in_flight = {lease_id for lease_id, answered in worker.releasing.items() if answered is None or answered >= sent}
+        worker.releasing = {lease_id: worker.releasing[lease_id] for lease_id in in_flight}
+        worker.foreign = len(held - worker.leases - in_flight)
         for lease_id in list(worker.leases):
             lease = self._leases.get(lease_id)
             if lease and lease.confirmed_at is not None and lease.confirmed_at < sent and lease_id not in held:
@@ -578,6 +601,7 @@ class FarmScheduler:
             worker.warm = collections.Counter(
                 {name: c["idle"] + c["resetting"] for name, c in beat["inventory"].items() if c["idle"] + c["resetting"]}
             )
+        self._wake(worker.free)  # room a heartbeat shows (a foreign lease ended) goes to who waits for it
 
     async def _replace_dead_workers(self) -> None:
         now = time.monotonic()

@@ -153,10 +153,10 @@ class FarmWorker:
         """
         if incarnation is not None and incarnation != self.incarnation:  # granted by someone who saw us die
             raise StaleWorker(f"worker {self.worker_id} restarted since lease {lease_id} was granted on it")
-        if self._was_released(lease_id, token):
-            self._remember_end(lease_id, "released before a slot was bound to it")
-            raise LeaseLost(f"lease {lease_id} was released before a slot was bound to it")
         binding = self._binding(lease_id)
+        if self._was_released(lease_id, token):  # a call waiting for the binding learns it at once
+            self._fail_binding(lease_id, binding, LeaseLost("released before a slot was bound to it"))
+            raise LeaseLost(f"lease {lease_id} was released before a slot was bound to it")
         self._acquiring.add(lease_id)
         try:
             if self._loop_task is None:
@@ -266,9 +266,10 @@ class FarmWorker:
             self._released_early[lease_id] = token
             while len(self._released_early) > _ENDED_MEMORY:
                 self._released_early.popitem(last=False)
-            if lease_id in self._bindings:  # its acquire is running: wait for it, so the answer is exact
+            binding = self._bindings.get(lease_id)
+            if binding is not None and lease_id in self._acquiring:  # its acquire runs: wait, so the answer is exact
                 try:
-                    await asyncio.wait_for(asyncio.shield(self._bindings[lease_id]), self.bind_timeout_s)
+                    await asyncio.wait_for(asyncio.shield(binding), self.bind_timeout_s)
                 except Exception:
                     pass
             held = self._leases.get(lease_id)
