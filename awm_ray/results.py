@@ -17,9 +17,11 @@ the same id the first is kept. The summary then counts each planned rollout once
 from __future__ import annotations
 
 import collections
+import fcntl
 import json
 import logging
 import math
+import os
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
@@ -48,7 +50,8 @@ class Results:
     read back (`done` holds their ids) and a different identity raises `ResumeRefused`; without
     it, an existing non-empty `results.jsonl` raises `FileExistsError`. `planned` holds the ids of
     the rollouts this run plans: a resumed row with another id is dropped (see the module doc);
-    None keeps every id.
+    None keeps every id. The directory is locked (`flock`) until `close()` or the process ends:
+    a second run on it (two jobs given the same `--out`) raises `FileExistsError` and touches nothing.
     """
 
     def __init__(self, out_dir: Path, identity: Mapping[str, Any], resume: bool, label: str = "",
@@ -62,18 +65,22 @@ class Results:
         self.label = label
         self.settings = dict(settings or {})
         self.rows: list[dict[str, Any]] = []
-        if resume:
-            read = read_rows(self.results_path, self.planned)
-            self.rows = read.rows
-            self._check_identity()  # before anything is moved: a refused resume changes nothing
-            self._set_aside(read)
-        elif self.results_path.exists() and self.results_path.stat().st_size:
-            raise FileExistsError(f"{self.results_path} exists: pass --resume to continue it, or another --out")
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self.run_path.write_text(dumps({"format": RUN_FORMAT, "identity": self.identity}, indent=1))
+        self._lock = _lock_dir(self.dir)
+        try:
+            if resume:
+                read = read_rows(self.results_path, self.planned)
+                self.rows = read.rows
+                self._check_identity()  # before anything is moved: a refused resume changes nothing
+                self._set_aside(read)
+            elif self.results_path.exists() and self.results_path.stat().st_size:
+                raise FileExistsError(f"{self.results_path} exists: pass --resume to continue it, or another --out")
+            self.run_path.write_text(dumps({"format": RUN_FORMAT, "identity": self.identity}, indent=1))
+            self._fh = open(self.results_path, "a", encoding="utf-8")
+        except BaseException:
+            os.close(self._lock)
+            raise
         self.done = {r["id"] for r in self.rows}
         self.resumed = len(self.rows)
-        self._fh = open(self.results_path, "a", encoding="utf-8")
         self.started = time.monotonic()
         self._last_summary = 0.0
 
@@ -161,7 +168,10 @@ class Results:
 
     def close(self) -> dict[str, Any]:
         self._fh.close()
-        return self.write_summary()
+        try:
+            return self.write_summary()
+        finally:
+            os.close(self._lock)
 
     # ---- internals -----------------------------------------------------------------------
 
@@ -179,6 +189,20 @@ class Results:
 
     def _check_identity(self) -> None:
         check_identity(self.dir, self.identity, self.rows)
+
+
+def _lock_dir(directory: Path) -> int:
+    """Create `directory` and hold an exclusive lock on it; returns the descriptor that holds it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise FileExistsError(f"{directory} is being written by another run: wait for it to end, or pass another --out") from None
+    except OSError as exc:  # a file system without locks (some network mounts): run, unguarded
+        log.warning("could not lock %s (%s): a second run given it would not be refused", directory, exc)
+    return fd
 
 
 class ReadBack(NamedTuple):

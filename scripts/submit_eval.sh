@@ -11,8 +11,9 @@
 # where you look, never in Ray's package cache. The job runs on the head node: with a remote
 # cluster, give a path the head node can write (e.g. a shared file system). Without --out,
 # $PWD/runs/eval-<time>. Each job gets its own farm (`--farm-name awm-ray-eval-<submission id>`,
-# unless you give one), so jobs submitted at once all run; the same --out twice is refused by the
-# second job (pass --resume to continue a run).
+# unless you give one), so jobs submitted at once all run. An --out that already holds results is
+# refused before anything is submitted (pass --resume to continue that run); two jobs submitted at
+# once with the same --out: the second to start is refused (a run locks its --out while it writes).
 set -euo pipefail
 
 out=""
@@ -38,6 +39,10 @@ if ! mkdir -p "$out" 2>/dev/null || ! [ -w "$out" ] || ! ( : > "$out/.awm-ray-pr
   exit 2
 fi
 rm -f "$out/.awm-ray-probe"
+if [ -s "$out/results.jsonl" ] && [[ " ${args[*]-} " != *" --resume "* ]]; then  # refused here, not by a job
+  echo "error: $out/results.jsonl exists: pass --resume to continue it, or another --out" >&2
+  exit 2
+fi
 submission="awm-ray-eval-$(date +%Y%m%d-%H%M%S)-$$"
 [ -n "$farm_name" ] || farm_name="$submission"
 cd "$(dirname "$0")/.."

@@ -77,3 +77,37 @@ def test_a_refused_resume_moves_nothing(tmp_path):
     with pytest.raises(ResumeRefused):
         Results(tmp_path, {"model": "another"}, resume=True, planned={GOOD["id"]})
     assert (tmp_path / "results.jsonl").read_text() == text and not (tmp_path / DROPPED_FILE).exists()
+
+
+WRITER = """
+import sys, time
+from awm_ray.results import Results
+results = Results(sys.argv[1], {"model": "first"}, resume=False)
+print("writing", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_second_run_on_the_same_out_is_refused_while_the_first_writes(tmp_path):
+    """Two jobs given the same --out: the second is refused and changes nothing; once the first
+    ends (closed, or its process gone) the directory is free again."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    first = subprocess.Popen([sys.executable, "-c", WRITER, str(out)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert first.stdout.readline() == "writing\n"
+        run_json = (out / "run.json").read_text()
+        for resume in (False, True):
+            with pytest.raises(FileExistsError, match="being written by another run"):
+                Results(out, {"model": "second"}, resume=resume)
+        assert (out / "run.json").read_text() == run_json  # untouched
+    finally:
+        first.kill()
+        first.wait()
+    second = Results(out, {"model": "second"}, resume=False)  # the lock went with the process
+    with pytest.raises(FileExistsError, match="being written by another run"):
+        Results(out, {"model": "third"}, resume=False)  # also within one process
+    second.close()
+    Results(out, {"model": "second"}, resume=True).close()
