@@ -38,6 +38,7 @@ class StandInWorker:
         self.max_slots = max_slots
         self.held: dict[str, str] = {}
         self.hold_beats: asyncio.Event | None = None
+        self.beats_in_flight = self.most_beats_in_flight = 0
         for name in ("acquire", "release", "heartbeat"):
             setattr(self, name, _Method(getattr(self, f"_{name}")))
 
@@ -51,8 +52,13 @@ class StandInWorker:
 
     async def _heartbeat(self, ack=None):
         snapshot = list(self.held)  # taken when the worker runs it ...
-        if self.hold_beats is not None:
-            await self.hold_beats.wait()  # ... read by the scheduler when it comes back
+        self.beats_in_flight += 1
+        self.most_beats_in_flight = max(self.most_beats_in_flight, self.beats_in_flight)
+        try:
+            if self.hold_beats is not None:
+                await self.hold_beats.wait()  # ... read by the scheduler when it comes back
+        finally:
+            self.beats_in_flight -= 1
         return {"faults": [], "incarnation": self.incarnation, "leases": snapshot, "inventory": {},
                 "size": len(self.held), "leased": len(self.held), "stats": {}}  # fmt: skip
 
@@ -121,5 +127,32 @@ def test_a_full_worker_still_makes_requests_wait_and_time_out():
         await scheduler._beat(worker)
         with pytest.raises(LeaseTimeout, match="1 leases hold all 1 slots"):
             await scheduler.lease("tiny_1", 0.3)
+
+    asyncio.run(main())
+
+
+def test_a_failed_heartbeat_does_not_start_the_next_round_while_others_are_in_flight():
+    """Two heartbeats of one worker in flight at once: the older snapshot, read last, would undo the
+    newer one (a lease released between them counted as foreign again)."""
+
+    async def main():
+        slow, broken = StandInWorker(max_slots=2), StandInWorker(max_slots=2)
+        scheduler, _ = scheduler_with(slow)
+        scheduler.farm.heartbeat_s = 0.01
+
+        async def malformed(ack=None):
+            return {"faults": []}  # no incarnation, leases, ...: _beat raises KeyError
+
+        broken.heartbeat = _Method(malformed)
+        scheduler._workers.append(_Worker("w001", broken, "node-1", 2, incarnation=broken.incarnation, alive=True))
+        slow.hold_beats = asyncio.Event()
+        sweep = asyncio.ensure_future(scheduler._sweep_forever())
+        await asyncio.sleep(0.3)  # ~30 rounds, were each to start without waiting
+        slow.hold_beats.set()
+        await asyncio.sleep(0.05)
+        sweep.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await sweep
+        assert slow.most_beats_in_flight == 1
 
     asyncio.run(main())

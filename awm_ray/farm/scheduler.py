@@ -548,7 +548,13 @@ class FarmScheduler:
         while not self._closed:
             await asyncio.sleep(self.farm.heartbeat_s)
             try:
-                await asyncio.gather(*(self._beat(w) for w in list(self._workers)))
+                workers = list(self._workers)
+                # every heartbeat ends before the next round starts, failed ones too: two of one worker
+                # in flight at once would let the older snapshot, read last, undo what the newer showed
+                outcomes = await asyncio.gather(*(self._beat(w) for w in workers), return_exceptions=True)
+                for worker, outcome in zip(workers, outcomes, strict=True):
+                    if isinstance(outcome, Exception):
+                        log.error("heartbeat of worker %s failed", worker.worker_id, exc_info=outcome)
                 rounds += 1
                 if rounds % 5 == 0:
                     await self._replace_dead_workers()
