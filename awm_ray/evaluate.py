@@ -484,15 +484,17 @@ def evaluate(scenarios: Iterable[Scenario], settings: EvalSettings, farm: Any,
                     except Exception as exc:  # noqa: BLE001 - a display fault must not end the run
                         log.warning("progress display failed: %s", one_line(exc))
     finally:
-        for ref in in_flight:
-            ray.cancel(ref)
-        for runner in runners:
-            try:
-                ray.get(runner.close.remote(), timeout=30)
-            except ray.exceptions.RayError as exc:
-                log.debug("closing a runner: %s", exc)
-            ray.kill(runner)
-        summary = results.close()
+        try:
+            for ref in in_flight:
+                ray.cancel(ref)
+            for runner in runners:
+                try:
+                    ray.get(runner.close.remote(), timeout=30)
+                except ray.exceptions.RayError as exc:
+                    log.debug("closing a runner: %s", exc)
+                ray.kill(runner)
+        finally:  # whatever the teardown raised: the rows are summed up and --out is unlocked
+            summary = results.close()
     summary["skipped_scenarios"] = skipped
     summary["skipped_tasks"] = left_out
     return summary

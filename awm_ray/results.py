@@ -36,6 +36,7 @@ from awm_ray.text import dumps, loads, one_line
 log = logging.getLogger(__name__)
 RUN_FORMAT = "awm-ray/run/v1"
 DROPPED_FILE = "results.dropped.jsonl"  # where --resume sets aside the lines of results.jsonl it does not count
+LOCK_FILE = ".awm-ray.lock"  # an empty file a run holds an flock on while it writes the directory
 
 
 class ResumeRefused(ValueError):
@@ -50,8 +51,9 @@ class Results:
     read back (`done` holds their ids) and a different identity raises `ResumeRefused`; without
     it, an existing non-empty `results.jsonl` raises `FileExistsError`. `planned` holds the ids of
     the rollouts this run plans: a resumed row with another id is dropped (see the module doc);
-    None keeps every id. The directory is locked (`flock`) until `close()` or the process ends:
-    a second run on it (two jobs given the same `--out`) raises `FileExistsError` and touches nothing.
+    None keeps every id. The directory is locked until `close()` or the process ends (`flock` on its
+    `.awm-ray.lock`, an empty file that stays): a second run on it (two jobs given the same `--out`)
+    raises `FileExistsError` and touches nothing.
     """
 
     def __init__(self, out_dir: Path, identity: Mapping[str, Any], resume: bool, label: str = "",
@@ -65,7 +67,7 @@ class Results:
         self.label = label
         self.settings = dict(settings or {})
         self.rows: list[dict[str, Any]] = []
-        self._lock = _lock_dir(self.dir)
+        self._lock: int | None = _lock_dir(self.dir)
         try:
             if resume:
                 read = read_rows(self.results_path, self.planned)
@@ -77,7 +79,7 @@ class Results:
             self.run_path.write_text(dumps({"format": RUN_FORMAT, "identity": self.identity}, indent=1))
             self._fh = open(self.results_path, "a", encoding="utf-8")
         except BaseException:
-            os.close(self._lock)
+            self._unlock()
             raise
         self.done = {r["id"] for r in self.rows}
         self.resumed = len(self.rows)
@@ -167,11 +169,12 @@ class Results:
         return summary
 
     def close(self) -> dict[str, Any]:
-        self._fh.close()
+        """Close `results.jsonl`, write `summary.json` and unlock the directory (whatever fails); the summary."""
         try:
+            self._fh.close()
             return self.write_summary()
         finally:
-            os.close(self._lock)
+            self._unlock()
 
     # ---- internals -----------------------------------------------------------------------
 
@@ -190,18 +193,28 @@ class Results:
     def _check_identity(self) -> None:
         check_identity(self.dir, self.identity, self.rows)
 
+    def _unlock(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
+
 
 def _lock_dir(directory: Path) -> int:
-    """Create `directory` and hold an exclusive lock on it; returns the descriptor that holds it."""
+    """Create `directory` and hold an exclusive lock on its `LOCK_FILE`; returns the descriptor that holds it.
+
+    The lock file is opened for writing: on NFS, `flock` is carried out as a POSIX record lock, which
+    refuses an exclusive lock on a descriptor open only for reading (a lock on the directory itself
+    would always fail there). It is never removed: a second run that opened it before the removal
+    would lock a file nobody else can see."""
     directory.mkdir(parents=True, exist_ok=True)
-    fd = os.open(directory, os.O_RDONLY)
+    fd = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
         raise FileExistsError(f"{directory} is being written by another run: wait for it to end, or pass another --out") from None
-    except OSError as exc:  # a file system without locks (some network mounts): run, unguarded
-        log.warning("could not lock %s (%s): a second run given it would not be refused", directory, exc)
+    except OSError as exc:  # a file system without locks: run, unguarded
+        log.warning("could not lock %s (%s): a second run given it would not be refused", directory / LOCK_FILE, exc)
     return fd
 
 

@@ -111,3 +111,17 @@ def test_a_second_run_on_the_same_out_is_refused_while_the_first_writes(tmp_path
         Results(out, {"model": "third"}, resume=False)  # also within one process
     second.close()
     Results(out, {"model": "second"}, resume=True).close()
+
+
+def test_close_unlocks_the_directory_whatever_fails(tmp_path, monkeypatch):
+    first = Results(tmp_path, {"model": "m"}, resume=False)
+
+    def full_disk(self):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Results, "write_summary", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        first.close()
+    monkeypatch.undo()
+    first.close()  # twice: nothing closed twice
+    Results(tmp_path, {"model": "m"}, resume=True).close()  # the directory is free
