@@ -412,6 +412,7 @@ async def soak(args: argparse.Namespace, farm: Farm, chaos: Chaos | None, record
     errors: collections.Counter = collections.Counter()
     hostile: collections.defaultdict = collections.defaultdict(collections.Counter)  # per hostile scenario
     hostile_errors: collections.Counter = collections.Counter()
+    lost: list[dict[str, Any]] = []  # healthy episodes lost twice: what ended them, and when
     episode_ms: list[float] = []
     slowest: list[tuple] = []  # the ten longest episodes, to tell where a long wait was spent
     gate = asyncio.Semaphore(args.concurrency)
@@ -457,6 +458,7 @@ async def soak(args: argparse.Namespace, farm: Farm, chaos: Chaos | None, record
         elif row["error"].startswith("LeaseLost"):
             outcomes["lost"] += 1
             errors["LeaseLost after a retry"] += 1
+            lost.append({"id": record["id"], "error": row["error"][:500], "at_s": round(time.monotonic() - started, 2)})
             log.error("episode %s lost twice: %s", record["id"], row["error"][:300])
         else:
             outcomes["failed_with_clear_error"] += 1
@@ -499,6 +501,7 @@ async def soak(args: argparse.Namespace, farm: Farm, chaos: Chaos | None, record
         "worker_restarts": sum(max(0, n - 1) for n in collections.Counter(w for w, _ in sampler.resets).values()),
         "unavailable": final.get("unavailable", {}),
         "errors": dict(errors),
+        "lost_episodes": lost,
         "chaos": {"counts": dict(chaos.counts), "events": chaos.events, "not_struck": len(chaos.pending)}
         if chaos else {"counts": {}, "events": [], "not_struck": 0},
         "resets": sampler.reset_totals(),

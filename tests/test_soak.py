@@ -27,7 +27,7 @@ def soak(tmp_path: Path, *flags: str) -> dict:
 
 def check_nothing_lost_hung_or_leaked(report: dict) -> None:
     episodes = report["episodes"]
-    assert episodes["lost"] == 0, report["errors"]
+    assert episodes["lost"] == 0, (report["errors"], report["lost_episodes"], report["chaos"]["events"])
     assert episodes["hung"] == 0
     assert episodes["completed"] + episodes["failed_with_clear_error"] == episodes["submitted"]
     assert report["leaks"] == {"processes": 0, "ports": 0, "leases": 0, "temp_files": 0}, report.get("leak_details")

@@ -367,6 +367,8 @@ class FarmWorker:
             if waited >= limit:
                 if self._bindings.get(lease_id) is future:
                     self._bindings.pop(lease_id)
+                log.warning("lease %s: a call waited %.1f s for its binding (%s); it is answered as lost", lease_id,
+                            waited, "its acquire is still running" if lease_id in self._acquiring else "no acquire named it")  # fmt: skip
                 return
             try:
                 await asyncio.wait_for(asyncio.shield(future), min(limit - waited, 1.0))
