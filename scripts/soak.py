@@ -19,8 +19,11 @@ With `--hostile`, `--hostile-share` of the episodes play copies of a healthy sce
 attacks its host (`HOSTILE`: exit, kill or allocate 5 GB at import; exit, kill or allocate 1 GB on
 every request), mixed with the healthy ones. They are counted apart (`hostile_episodes`): each must
 end in a clear error row or a completed episode whose attacked calls answered 500; the healthy ones
-must lose and hang nothing; worker restarts stay within what chaos and `farm.max_scenario_failures`
-explain (no crash loop); the scenarios that kill their host end unavailable.
+must hang nothing and lose nothing, except where a hostile scenario stopped their worker (the memory
+hog, when closing its slots did not bring the worker under its limit): that strike is not chaos's, so
+an episode chaos struck before is lost twice (`hostile_worker_stops`; at most `--concurrency` each);
+worker restarts stay within what chaos and `farm.max_scenario_failures` explain (no crash loop); the
+scenarios that kill their host end unavailable.
 """
 
 from __future__ import annotations
@@ -601,8 +604,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     rss = report["rss_mb"]
     rss["growth_pct"] = round(100 * (rss["end"] - rss["start"]) / rss["start"], 1) if rss["start"] else None
     ratio = report["latency_ms"]["p99_last_over_first"]
+    lost = report["episodes"]["lost"]
+    if hostile:
+        # A hostile scenario that stops its worker (memory still over the limit after its slots were
+        # closed) ends the leases of healthy episodes there too: a strike chaos does not schedule, so
+        # an episode chaos struck before may be struck twice. Such losses are allowed, at most
+        # --concurrency per stop, and only in a run that shows the stop (more restarts than chaos kills).
+        struck = chaos.counts["kill_worker"] + 2 * chaos.counts["kill_node"] if chaos else 0
+        report["hostile_worker_stops"] = max(0, report["worker_restarts"] - struck)
+        lost_check = ("lost == 0, or <= concurrency per worker a hostile scenario stopped",
+                      lost <= args.concurrency * report["hostile_worker_stops"])  # fmt: skip
+    else:
+        lost_check = ("lost == 0", lost == 0)
     report["checks"] = {
-        "lost == 0": report["episodes"]["lost"] == 0,
+        lost_check[0]: lost_check[1],
         "hung == 0": report["episodes"]["hung"] == 0,
         **(hostile_checks(report, config, chaos) if hostile else {}),
         "no leaks": not any(report["leaks"].values()),
