@@ -165,7 +165,11 @@ from awm_ray.hosting.sandbox import Limits, Sandbox
 box = Sandbox()
 async def main():
     job = asyncio.ensure_future(box.run("sandbox_jobs:sleep", {}, Limits(wall_s=60)))
-    await asyncio.sleep(1.0)
+    for _ in range(600):  # the zygote starts in ~1 s, much longer on a loaded machine (CI saw pid None)
+        if box.pid is not None:
+            break
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(1.0)  # and the job on it
     print(box.root, box.pid, flush=True)
     await job
 asyncio.run(main())
