@@ -219,6 +219,10 @@ class Chaos:
             self.events.append({"t_s": round(time.monotonic() - self.started, 3), "kind": kind, "target": target})
             log.info("chaos: %s %s at %d episodes", kind, target, completed)
 
+    def worker_kills(self) -> int:
+        """Worker restarts chaos caused: each worker kill, and the two workers of each node killed."""
+        return self.counts["kill_worker"] + 2 * self.counts["kill_node"]
+
     def episode_started(self, episode_id: str) -> None:
         self.running.add(episode_id)
         if time.monotonic() < self._cohort_open_until:
@@ -610,8 +614,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         # closed) ends the leases of healthy episodes there too: a strike chaos does not schedule, so
         # an episode chaos struck before may be struck twice. Such losses are allowed, at most
         # --concurrency per stop, and only in a run that shows the stop (more restarts than chaos kills).
-        struck = chaos.counts["kill_worker"] + 2 * chaos.counts["kill_node"] if chaos else 0
-        report["hostile_worker_stops"] = max(0, report["worker_restarts"] - struck)
+        report["hostile_worker_stops"] = max(0, report["worker_restarts"] - (chaos.worker_kills() if chaos else 0))
         lost_check = ("lost == 0, or <= concurrency per worker a hostile scenario stopped",
                       lost <= args.concurrency * report["hostile_worker_stops"])  # fmt: skip
     else:
@@ -644,8 +647,7 @@ def hostile_checks(report: dict[str, Any], config: Any, chaos: Chaos | None) -> 
     outcomes = collections.Counter()
     for counts in by_scenario.values():
         outcomes.update(counts)
-    explained = (chaos.counts["kill_worker"] + chaos.counts["kill_node"] * 2 if chaos else 0) + \
-        config.farm.max_scenario_failures * len(KILLS_ITS_HOST)  # fmt: skip
+    explained = (chaos.worker_kills() if chaos else 0) + config.farm.max_scenario_failures * len(KILLS_ITS_HOST)
     return {
         "hostile: hung == 0 and every episode a clear error or answered": outcomes["hung"] == 0
         and outcomes["unclear_error"] == 0,
